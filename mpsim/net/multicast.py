@@ -1,0 +1,165 @@
+"""Multicast distribution trees: forwarding state that copies a packet at branch points.
+
+A ``MulticastTree`` is what routers hold for one group: for each node, the links
+it copies an arriving packet onto, and the local receivers (member hosts'
+sockets) it hands a copy to. A packet is one shared object; each tree link
+carries it once, whatever the number of members below.
+
+Trees grow and shrink link by link (``graft``/``prune``), which is how a
+protocol such as PIM builds them as its joins arrive, or member by member
+along the current unicast routes (``add_member``/``remove_member``):
+
+- a **shared tree** (``shared_tree``) follows each member's route *toward* the
+  root (a rendezvous point), as PIM (*,G) joins do (reverse-path);
+- a **source tree** (``source_tree``) follows the routes *from* the source to
+  each member.
+"""
+
+from __future__ import annotations
+
+from mpsim.core.errors import TopologyError
+
+
+class MulticastTree:
+    """Forwarding state of one multicast group, rooted at ``root``.
+
+    Parameters
+    ----------
+    network : Network
+    root : node
+        Where packets enter the tree (the RP of a shared tree, or the source).
+    direction : "toward_root" | "from_root"
+        How ``add_member`` finds a member's branch: along the member's route toward
+        the root (shared trees), or along the root's route to the member (source trees).
+    """
+
+    def __init__(self, network, root, direction: str = "toward_root"):
+        if root not in network.graph:
+            raise TopologyError(f"tree root {root!r} is not in the network")
+        if direction not in ("toward_root", "from_root"):
+            raise TopologyError(f"direction {direction!r}; allowed: toward_root, from_root")
+        self.network = network
+        self.root = root
+        self.direction = direction
+        self.out: dict = {}        # node -> [Link, ...] it copies packets onto
+        self.parent: dict = {}     # node -> Link it receives the group's packets on
+        self.receivers: dict = {}  # node -> callable(packet, link) for local members
+
+    # -- state ----------------------------------------------------------------
+    def graft(self, u, v) -> bool:
+        """Add link u->v to the tree. Returns False if it was already there."""
+        link = self.network.link(u, v)
+        outs = self.out.setdefault(u, [])
+        if link in outs:
+            return False
+        outs.append(link)
+        self.parent[v] = link
+        return True
+
+    def prune(self, u, v) -> bool:
+        """Remove link u->v. Returns False if it was not in the tree."""
+        link = self.network.link(u, v)
+        outs = self.out.get(u)
+        if not outs or link not in outs:
+            return False
+        outs.remove(link)
+        if not outs:
+            del self.out[u]
+        if self.parent.get(v) is link:
+            del self.parent[v]
+        return True
+
+    def on_tree(self, node) -> bool:
+        """Whether ``node`` is the root or has a branch of the tree reaching it."""
+        return node == self.root or node in self.parent
+
+    def links(self) -> list:
+        """Every link of the tree, in a deterministic order."""
+        return [link for outs in self.out.values() for link in outs]
+
+    def subscribe(self, node, receiver) -> None:
+        """Hand a copy of each packet that reaches ``node`` to ``receiver(packet, link)``."""
+        self.receivers[node] = receiver
+
+    def unsubscribe(self, node) -> None:
+        self.receivers.pop(node, None)
+
+    def _branch(self, member) -> list | None:
+        routing = self.network.routing
+        if self.direction == "toward_root":
+            path = routing.path(member, self.root)
+            return None if path is None else path[::-1]
+        return routing.path(self.root, member)
+
+    def add_member(self, member, receiver=None) -> bool:
+        """Graft the branch from the tree to ``member`` along the current routes (stopping
+        where it meets the tree) and subscribe ``receiver`` there. False if unreachable."""
+        path = self._branch(member)
+        if path is None:
+            return False
+        # Walk from the member back up until the tree is met: graft only the new part.
+        start = 0
+        for i in range(len(path) - 1, -1, -1):
+            if self.on_tree(path[i]):
+                start = i
+                break
+        for u, v in zip(path[start:], path[start + 1:]):
+            self.graft(u, v)
+        if receiver is not None:
+            self.subscribe(member, receiver)
+        return True
+
+    def remove_member(self, member) -> None:
+        """Unsubscribe ``member`` and prune branches that no longer lead to a receiver."""
+        self.unsubscribe(member)
+        node = member
+        while node != self.root and node not in self.out and node not in self.receivers:
+            link = self.parent.get(node)
+            if link is None:
+                break
+            self.prune(link.src, node)
+            node = link.src
+
+    # -- delivery ----------------------------------------------------------------
+    def send(self, packet, at=None) -> None:
+        """Inject ``packet`` at node ``at`` (default the root): a local receiver there gets
+        it, and it is copied onto every tree link out of that node."""
+        node = self.root if at is None else at
+        receiver = self.receivers.get(node)
+        if receiver is not None:
+            receiver(packet, None)
+        arrive = self._arrive
+        for link in self.out.get(node, ()):
+            link.transmit(packet, arrive)
+
+    def _arrive(self, packet, link) -> None:
+        if not link.up:
+            link.drop(packet, "down")
+            return
+        node = link.dst
+        receiver = self.receivers.get(node)
+        if receiver is not None:
+            receiver(packet, link)
+        outs = self.out.get(node)
+        if outs:
+            arrive = self._arrive
+            for nxt in outs:
+                nxt.transmit(packet, arrive)
+
+
+def shared_tree(network, rp, members=(), receiver=None) -> MulticastTree:
+    """A tree rooted at the rendezvous point ``rp``, each member's branch following
+    its route toward ``rp``."""
+    tree = MulticastTree(network, rp, "toward_root")
+    for member in members:
+        tree.add_member(member, receiver)
+    return tree
+
+
+def source_tree(network, source, members=(), receiver=None) -> MulticastTree:
+    """A shortest-path tree from ``source``, each branch following the route from
+    ``source`` to the member."""
+    tree = MulticastTree(network, source, "from_root")
+    for member in members:
+        tree.add_member(member, receiver)
+    return tree

@@ -1,0 +1,40 @@
+"""The one per-packet object: a small slotted record around a protocol's message."""
+
+from __future__ import annotations
+
+
+class Packet:
+    """A packet on the wire.
+
+    Attributes
+    ----------
+    size : int
+        Bytes on the wire (serialization time is ``8 * size / bandwidth``).
+    msg : object
+        The protocol's own message (a frozen dataclass with a ``proto`` class
+        attribute that names the receiving protocol, and a ``kind``).
+    src, dst : node id
+        Originating node and destination (a node for unicast; unused on a tree).
+    trace : bool
+        Record a ``DROP`` event if this packet is lost (control messages set it;
+        data packets do not, unless packet tracing is on).
+
+    A multicast packet is one object shared by all its copies: routers copy
+    the reference at branch points, nothing per copy is allocated.
+    """
+
+    __slots__ = ("size", "msg", "src", "dst", "trace")
+
+    def __init__(self, size: int, msg=None, src=None, dst=None, trace: bool = False):
+        self.size = size
+        self.msg = msg
+        self.src = src
+        self.dst = dst
+        self.trace = trace
+
+    @property
+    def kind(self) -> str:
+        return getattr(self.msg, "kind", type(self.msg).__name__)
+
+    def __repr__(self) -> str:
+        return f"Packet({self.kind}, {self.size} B, {self.src!r}->{self.dst!r})"

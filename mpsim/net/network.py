@@ -11,7 +11,9 @@ move one hop per scheduled call. Three ways to move them:
 - a ``MulticastTree`` (``mpsim.net.multicast``), copied at branch points.
 
 A node's protocols attach with ``attach(node, proto, handler)``: a packet for
-that node is handed to ``handler(packet, link)`` by its message's ``proto``.
+that node is handed to ``handler(packet, link)`` by its message's ``proto``
+(``attach(None, proto, handler)`` serves every node that has no handler of its
+own for that protocol).
 """
 
 from __future__ import annotations
@@ -39,8 +41,10 @@ class Network:
     routing_weight : "delay" | "hops" | callable(link)
     """
 
-    def __init__(self, sim, topology: Topology, routing_weight="delay"):
+    def __init__(self, sim, topology: Topology, routing_weight="delay", processing: float = 0.0):
         self.sim = sim
+        #: Seconds a router takes to handle a control message (protocols apply it).
+        self.processing = float(processing)
         sim.network = self
         self.topology = topology
         self.graph = nx.Graph()
@@ -51,6 +55,7 @@ class Network:
         self._failed_links: set = set()
         self._failed_nodes: set = set()
         self._handlers: dict = {}      # node -> {proto: handler}
+        self._default_handlers: dict = {}  # proto -> handler for any node
         self._route_listeners: list = []
         for node, data in topology.graph.nodes(data=True):
             self._add_node(node, "router", data)
@@ -108,12 +113,21 @@ class Network:
     def attach(self, node, proto: str, handler) -> None:
         """Have ``handler(packet, link)`` receive packets for ``node`` whose message's
         ``proto`` is ``proto``."""
+        if node is None:
+            self._default_handlers[proto] = handler
+            return
         if node not in self.graph:
             raise TopologyError(f"node {node!r} is not in the network")
         self._handlers.setdefault(node, {})[proto] = handler
 
+    def handler(self, node, proto: str):
+        """The handler that receives ``proto`` packets at ``node``, or None."""
+        handlers = self._handlers.get(node)
+        handler = handlers.get(proto) if handlers else None
+        return handler if handler is not None else self._default_handlers.get(proto)
+
     def _deliver(self, packet, link) -> None:
-        handler = self._handlers.get(link.dst, {}).get(packet.msg.proto)
+        handler = self.handler(link.dst, packet.msg.proto)
         if handler is None:
             link.drop(packet, "no receiver")
         else:
@@ -143,7 +157,7 @@ class Network:
         return link.transmit(packet, self._unicast_arrive)
 
     def _deliver_local(self, packet, node) -> None:
-        handler = self._handlers.get(node, {}).get(packet.msg.proto)
+        handler = self.handler(node, packet.msg.proto)
         if handler is not None:
             handler(packet, None)
 
@@ -169,7 +183,8 @@ class Network:
 
     # -- failures ----------------------------------------------------------------
     def on_route_change(self, listener) -> None:
-        """Call ``listener()`` after every failure or recovery (routes have changed)."""
+        """Call ``listener(event, u, v)`` after every failure or recovery (routes have
+        changed): ``event`` is LINK_DOWN, LINK_UP (edge u-v), NODE_DOWN or NODE_UP (node u)."""
         self._route_listeners.append(listener)
 
     def node_up(self, node) -> bool:
@@ -185,7 +200,7 @@ class Network:
         self.sim.recorder.record(self.sim.now, "net", what, host, peer)
         self.routing.invalidate()
         for listener in list(self._route_listeners):
-            listener()
+            listener(what, host, peer)
 
     def fail_link(self, u, v) -> None:
         """Take the link between ``u`` and ``v`` down (both directions); what it carries is lost."""

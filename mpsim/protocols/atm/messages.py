@@ -1,0 +1,51 @@
+"""ATM point-to-multipoint signalling messages (ITU-T Q.2971, ATM Forum UNI 4.0)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+SETUP = "SETUP"
+CALL_PROCEEDING = "CALL_PROCEEDING"
+CONNECT = "CONNECT"
+CONNECT_ACK = "CONNECT_ACK"
+ADD_PARTY = "ADD_PARTY"
+ADD_PARTY_ACK = "ADD_PARTY_ACK"
+ADD_PARTY_REJECT = "ADD_PARTY_REJECT"
+DROP_PARTY = "DROP_PARTY"
+DROP_PARTY_ACK = "DROP_PARTY_ACK"
+RELEASE = "RELEASE"
+LEAF_SETUP_REQUEST = "LEAF_SETUP_REQUEST"
+LEAF_SETUP_FAILURE = "LEAF_SETUP_FAILURE"
+DATA = "DATA"
+
+#: Causes carried by clearing messages (a subset of Q.2931 cause values, by meaning).
+REJECTED = "rejected"            # call rejected (#21)
+NO_LISTENER = "no_listener"      # no user responding (#18)
+TIMEOUT = "timeout"              # recovery on timer expiry (#102)
+NETWORK = "network"              # network out of order (#38)
+NORMAL = "normal"                # normal call clearing (#16)
+SESSION_CLOSED = "session_closed"
+WITHDRAWN = "withdrawn"
+
+
+@dataclass(frozen=True, slots=True)
+class AtmMessage:
+    """One signalling message. ``party`` is the join id (the party reference, also the
+    leaf-initiated join's sequence number); None for a RELEASE of the whole call.
+    ``up`` says which way it travels on the party's route (toward the root or the leaf)."""
+    proto: ClassVar[str] = "atm"
+    kind: str
+    session: str
+    party: int | None
+    up: bool
+    cause: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AtmData:
+    """A cell train of session data (one packet of the traffic's size)."""
+    proto: ClassVar[str] = "atm"
+    kind: ClassVar[str] = DATA
+    session: str
+    sender: str

@@ -1,0 +1,679 @@
+"""The ``atm`` provider: rooted control and rooted data over point-to-multipoint calls.
+
+Every node runs its part: the root host is the calling party, routers are
+switches that keep per-call branch state, leaf hosts are called parties.
+Signalling travels hop by hop along the party's route (the root's
+shortest-path tree, fixed at set-up as a PNNI designated transit list would
+be); switches process each message. A new party's set-up leaves the existing
+tree at its branch point, where the switch turns the ADD PARTY into a SETUP on
+the new branch and turns the answer back (CONNECT -> ADD PARTY ACK, RELEASE ->
+ADD PARTY REJECT). Branches are grafted onto the session's data tree as the
+CONNECT passes, so root data is copied at branch points; leaf data goes to the
+root by unicast.
+"""
+
+from __future__ import annotations
+
+from mpsim.core.errors import ParameterError, SocketError
+from mpsim.net.multicast import MulticastTree
+from mpsim.net.packet import Packet
+from mpsim.protocols.atm.messages import (
+    ADD_PARTY, ADD_PARTY_ACK, ADD_PARTY_REJECT, CALL_PROCEEDING, CONNECT, CONNECT_ACK, DROP_PARTY,
+    DROP_PARTY_ACK, LEAF_SETUP_FAILURE, LEAF_SETUP_REQUEST, NETWORK, NO_LISTENER, NORMAL, REJECTED,
+    RELEASE, SESSION_CLOSED, SETUP, TIMEOUT, WITHDRAWN, AtmData, AtmMessage)
+from mpsim.protocols.atm.timers import parse_timers
+from mpsim.spi.constants import JoinFlag, ProviderFlag, WsaError
+from mpsim.spi.provider import C_LEAF, C_ROOT, Provider
+from mpsim.spi.socket import Incoming
+
+#: The error an indication carries for a clearing cause.
+ERROR_OF_CAUSE = {
+    REJECTED: WsaError.WSAECONNREFUSED,
+    NO_LISTENER: WsaError.WSAECONNREFUSED,
+    TIMEOUT: WsaError.WSAETIMEDOUT,
+    NETWORK: WsaError.WSAENETRESET,
+    SESSION_CLOSED: WsaError.WSAECONNRESET,
+    WITHDRAWN: WsaError.WSAECONNRESET,
+    NORMAL: None,
+}
+
+
+class Party:
+    """One party of a call (one join), as every node involved sees it."""
+
+    __slots__ = ("join", "call", "root", "leaf", "route", "pos", "state", "kind", "sends",
+                 "timer", "phase", "way", "root_socket", "leaf_socket", "member", "incoming",
+                 "leaf_state", "requests")
+
+    def __init__(self, join, call, root, leaf, route, way):
+        self.join = join
+        self.call = call
+        self.root = root
+        self.leaf = leaf
+        self.route = route                 # root, switches..., leaf
+        self.pos = {node: i for i, node in enumerate(route)}
+        self.state = "idle"                # root side: idle | inviting | active | gone
+        self.kind = None                   # SETUP or ADD_PARTY, chosen at the first send
+        self.sends = 0                     # root's transmissions of its invitation
+        self.timer = None
+        self.phase = None                  # T303 | T310 | T399 | study
+        self.way = way                     # 1: root invites, 2: leaf requests
+        self.root_socket = None
+        self.leaf_socket = None            # root's per-leaf socket
+        self.member = None                 # leaf's socket once it is a member
+        self.incoming = None               # the queued Incoming (at the leaf or the root)
+        self.leaf_state = "idle"           # leaf side: idle | queued | requesting | member | refused | gone
+        self.requests = 0                  # leaf's LEAF SETUP REQUEST transmissions
+
+    def next_hop(self, node, up: bool):
+        i = self.pos[node] + (-1 if up else 1)
+        return self.route[i] if 0 <= i < len(self.route) else None
+
+
+class SwitchCall:
+    """A switch's state for one call: its branches and the parties on each."""
+
+    __slots__ = ("branches", "parties")
+
+    def __init__(self):
+        self.branches: dict = {}     # downstream node -> set of party ids
+        self.parties: dict = {}      # party id -> [downstream node, converted here, active]
+
+
+class AtmCall:
+    """Per-session state: timers, the data tree, switch state, the parties."""
+
+    def __init__(self, session, timers, tree):
+        self.session = session
+        self.name = session.name
+        self.timers = timers
+        self.tree = tree
+        self.switches: dict = {}     # node -> SwitchCall
+        self.root_parties: dict = {}  # party id -> Party the root has pending or active
+        self.leaf_parties: dict = {}  # leaf host -> {party id: Party}
+
+
+class AtmProvider(Provider):
+    """ATM UNI 4.0 / Q.2971 point-to-multipoint signalling."""
+
+    name = "atm"
+    flags = (ProviderFlag.XP1_SUPPORT_MULTIPOINT | ProviderFlag.XP1_MULTIPOINT_CONTROL_PLANE
+             | ProviderFlag.XP1_MULTIPOINT_DATA_PLANE)
+    options = ("timers",)
+
+    def __init__(self, stack):
+        super().__init__(stack)
+        self.calls: dict = {}
+        self.parties: dict = {}
+        self.sent = 0           # control-message hop transmissions
+        self.delivered = 0      # control-message hop arrivals
+        self.recorder = self.sim.recorder
+        self.network.attach(None, "atm", self._receive)
+        self.network.on_route_change(self._route_changed)
+
+    # -- sessions ------------------------------------------------------------------
+    def open_session(self, session) -> None:
+        unknown = sorted(set(session.options) - set(self.options))
+        if unknown:
+            raise ParameterError(f"session {session.name!r}: option(s) {', '.join(unknown)} do not "
+                                 f"apply to atm; allowed: {', '.join(self.options)}")
+        if session.root is None:
+            raise ParameterError(f"session {session.name!r}: an atm session needs a root host")
+        timers = parse_timers(session.options.get("timers"))
+        call = AtmCall(session, timers, MulticastTree(self.network, session.root, "from_root"))
+        session.state = call
+        self.calls[session.name] = call
+
+    # -- sending -------------------------------------------------------------------
+    def _send(self, call, kind, party, src, dst, up, cause=None, originate=True) -> None:
+        """One hop of a signalling message; ``originate`` counts it in its join's messages."""
+        pid = None if party is None else party.join.join_id
+        msg = AtmMessage(kind, call.name, pid, up, cause)
+        if originate and party is not None:
+            party.join.messages += 1
+        self.sent += 1
+        self.recorder.record(self.sim.now, "proto", kind, src, dst, None, call.name, pid, None, cause)
+        self.network.send_hop(Packet(call.session.control_size, msg, src, dst, True), src, dst)
+
+    def _forward(self, call, kind, party, node, up, cause=None, originate=False) -> bool:
+        nxt = party.next_hop(node, up)
+        if nxt is None:
+            return False
+        self._send(call, kind, party, node, nxt, up, cause, originate)
+        return True
+
+    # -- receiving -----------------------------------------------------------------
+    def _receive(self, packet, link) -> None:
+        msg = packet.msg
+        node = link.dst if link is not None else packet.dst
+        if msg.kind == "DATA":
+            self._data_at_root(packet, node)
+            return
+        self.delivered += 1
+        self.recorder.record(self.sim.now, "proto", msg.kind, node, link.src, None, msg.session,
+                             msg.party, None, "recv")
+        processing = self.network.processing
+        if processing > 0 and not self.network.is_host(node):
+            self.sim.call_later(processing, self._handle, msg, (node, link.src))
+        else:
+            self._handle(msg, (node, link.src))
+
+    def _handle(self, msg, where) -> None:
+        node, prev = where
+        call = self.calls.get(msg.session)
+        if call is None:
+            return
+        if msg.party is None:                       # RELEASE of the whole call
+            self._release_call_at(call, node)
+            return
+        party = self.parties.get(msg.party)
+        if party is None or node not in party.pos:
+            return
+        kind = msg.kind
+        if kind in (SETUP, ADD_PARTY):
+            self._on_invitation(call, party, node, prev, msg)
+        elif kind in (CONNECT, ADD_PARTY_ACK):
+            self._on_positive(call, party, node, msg)
+        elif kind in (RELEASE, ADD_PARTY_REJECT, DROP_PARTY):
+            if msg.up:
+                self._on_negative_up(call, party, node, msg)
+            else:
+                self._on_clear_down(call, party, node, msg)
+        elif kind == CALL_PROCEEDING:
+            self._on_call_proceeding(call, party)
+        elif kind == LEAF_SETUP_REQUEST:
+            if node == party.root:
+                self._on_leaf_request(call, party)
+            else:
+                self._forward(call, kind, party, node, True)
+        elif kind == LEAF_SETUP_FAILURE:
+            if node == party.leaf:
+                self._on_leaf_setup_failure(call, party, msg)
+            else:
+                self._forward(call, kind, party, node, False, msg.cause)
+        elif kind == DROP_PARTY_ACK:
+            if node == party.root:
+                if party.timer is not None:
+                    party.timer.cancel()
+            else:
+                self._forward(call, kind, party, node, True)
+        # CONNECT_ACK ends at the first switch: nothing to do.
+
+    # -- Way 1 and Way 2: the root's invitation ----------------------------------------
+    def _route(self, root, leaf):
+        path = self.network.routing.path(leaf, root)
+        return None if path is None else tuple(reversed(path))
+
+    def invite(self, join, root_socket, leaf_socket) -> None:
+        call = root_socket.session.state
+        route = self._route(join.root, join.leaf)
+        if route is None:
+            self.sim.call_later(0.0, lambda _a, _b: root_socket._connected(
+                join, WsaError.WSAENETUNREACH, leaf_socket))
+            return
+        party = Party(join, call, join.root, join.leaf, route, 1)
+        party.root_socket = root_socket
+        party.leaf_socket = leaf_socket
+        self.parties[join.join_id] = party
+        self._start_invitation(call, party)
+
+    def _start_invitation(self, call, party) -> None:
+        others = any(p is not party for p in call.root_parties.values())
+        call.root_parties[party.join.join_id] = party
+        party.kind = ADD_PARTY if others else SETUP
+        party.state = "inviting"
+        self._send_invitation(call, party)
+
+    def _send_invitation(self, call, party) -> None:
+        party.sends += 1
+        if party.way == 1:
+            party.join.attempts += 1
+        timers = call.timers
+        if party.timer is not None:
+            party.timer.cancel()
+        if timers.study:
+            party.phase, delay = "study", timers.study_timeout
+        elif party.kind == SETUP:
+            party.phase, delay = "T303", timers.T303
+        else:
+            party.phase, delay = "T399", timers.T399
+        party.timer = self.sim.timer(delay, self._invitation_expired, party)
+        self._send(call, party.kind, party, party.root, party.route[1], False)
+
+    def _on_call_proceeding(self, call, party) -> None:
+        if party.state == "inviting" and party.phase == "T303":
+            party.timer.cancel()
+            party.phase = "T310"
+            party.timer = self.sim.timer(call.timers.T310, self._invitation_expired, party)
+
+    def _invitation_expired(self, party) -> None:
+        if party.state != "inviting":
+            return
+        call = party.call
+        timers = call.timers
+        if party.phase == "study" and party.sends <= timers.study_retries:
+            self._send_invitation(call, party)
+        elif party.phase == "T303" and party.sends < 2:
+            self._send_invitation(call, party)
+        else:
+            self._give_up(call, party, WsaError.WSAETIMEDOUT, TIMEOUT)
+
+    def _give_up(self, call, party, error, cause) -> None:
+        """The root abandons a party: withdraw it in the network and tell its socket."""
+        party.timer = None
+        self._withdraw(call, party, cause)
+        if party.way == 1:
+            party.root_socket._connected(party.join, error, party.leaf_socket, party.leaf)
+        else:
+            party.leaf_socket._closed_by_peer(error, party.leaf)
+
+    def _withdraw(self, call, party, cause) -> None:
+        """Send the clearing message for a party down its route (RELEASE if it is the last one)."""
+        call.root_parties.pop(party.join.join_id, None)
+        party.state = "gone"
+        kind = DROP_PARTY if call.root_parties else RELEASE
+        if party.timer is not None:
+            party.timer.cancel()
+            party.timer = None
+        self._send(call, kind, party, party.root, party.route[1], False, cause)
+        self._prune_root(call)
+
+    def _on_invitation(self, call, party, node, prev, msg) -> None:
+        if node == party.leaf:
+            self._invitation_at_leaf(call, party)
+            return
+        switch = call.switches.get(node)
+        if switch is None:
+            switch = call.switches[node] = SwitchCall()
+        if msg.kind == SETUP and prev == party.root:       # the root's first switch
+            self._send(call, CALL_PROCEEDING, party, node, prev, True)
+        down = party.next_hop(node, False)
+        state = switch.parties.get(party.join.join_id)
+        if state is None:
+            kind = ADD_PARTY if switch.branches.get(down) else SETUP
+            state = switch.parties[party.join.join_id] = [down, msg.kind == ADD_PARTY and kind == SETUP, False]
+            switch.branches.setdefault(down, set()).add(party.join.join_id)
+        else:
+            kind = SETUP if state[1] or msg.kind == SETUP else ADD_PARTY
+        self._send(call, kind, party, node, down, False, originate=False)
+
+    def _on_positive(self, call, party, node, msg) -> None:
+        if node == party.root:
+            self._party_connected(call, party, msg)
+            return
+        switch = call.switches.get(node)
+        state = None if switch is None else switch.parties.get(party.join.join_id)
+        if state is None:
+            return                                     # stale answer: the party is gone here
+        state[2] = True
+        call.tree.graft(node, state[0])
+        kind = ADD_PARTY_ACK if state[1] or msg.kind == ADD_PARTY_ACK else CONNECT
+        self._forward(call, kind, party, node, True)
+
+    def _party_connected(self, call, party, msg) -> None:
+        first = party.route[1]
+        if msg.kind == CONNECT:
+            self._send(call, CONNECT_ACK, party, party.root, first, False)
+        if party.state != "inviting":
+            return                                     # a duplicate answer
+        party.timer.cancel()
+        party.timer = None
+        party.state = "active"
+        call.tree.graft(party.root, first)
+        if party.way == 1:
+            party.root_socket._connected(party.join, None, party.leaf_socket, party.leaf)
+        else:
+            party.leaf_socket._party_done(party.join, None)
+
+    # -- at the leaf ------------------------------------------------------------------
+    def _invitation_at_leaf(self, call, party) -> None:
+        leaf = party.leaf
+        state = party.leaf_state
+        if state == "member":                          # duplicate: answer again
+            self._send(call, CONNECT, party, leaf, party.route[-2], True)
+            return
+        if state == "queued":
+            return
+        if state == "refused":
+            self._send(call, RELEASE, party, leaf, party.route[-2], True, REJECTED)
+            return
+        if state == "requesting":                      # Way 2: the root's answer
+            party.timer.cancel()
+            party.timer = None
+            self._become_member(call, party, party.member)
+            party.member._connected(party.join, None, peer=party.root)
+            self._send(call, CONNECT, party, leaf, party.route[-2], True)
+            return
+        host = self.stack.hosts.get(leaf)
+        listener = None if host is None else host.listening(call.name, C_LEAF)
+        if listener is None or party.way == 2:         # M5: nobody listens (or a stale request)
+            party.leaf_state = "refused"
+            self._send(call, RELEASE, party, leaf, party.route[-2], True, NO_LISTENER)
+            return
+        party.leaf_state = "queued"
+        party.incoming = Incoming("invite", party.join, party.root, call.name, self.sim.now, party)
+        listener._incoming(party.incoming)
+
+    def answer_invitation(self, incoming, accepted: bool, member_socket=None) -> None:
+        party = incoming.context
+        call = party.call
+        if accepted:
+            self._become_member(call, party, member_socket)
+            self._send(call, CONNECT, party, party.leaf, party.route[-2], True)
+        else:
+            party.leaf_state = "refused"
+            self._send(call, RELEASE, party, party.leaf, party.route[-2], True, REJECTED)
+
+    def _become_member(self, call, party, sock) -> None:
+        party.leaf_state = "member"
+        party.member = sock
+        call.leaf_parties.setdefault(party.leaf, {})[party.join.join_id] = party
+        if sock.jl_flags != JoinFlag.JL_SENDER_ONLY:
+            join = party.join
+            call.tree.subscribe(party.leaf, lambda packet, link: sock._data(packet.size, join, packet.src))
+
+    # -- Way 2: the leaf asks -------------------------------------------------------------
+    def request(self, join, leaf_socket) -> None:
+        call = leaf_socket.session.state
+        route = self._route(join.root, join.leaf)
+        if route is None:
+            self.sim.call_later(0.0, lambda _a, _b: leaf_socket._connected(join, WsaError.WSAENETUNREACH))
+            return
+        party = Party(join, call, join.root, join.leaf, route, 2)
+        party.member = leaf_socket
+        party.leaf_state = "requesting"
+        self.parties[join.join_id] = party
+        call.leaf_parties.setdefault(party.leaf, {})[join.join_id] = party
+        self._send_request(call, party)
+
+    def _send_request(self, call, party) -> None:
+        party.requests += 1
+        party.join.attempts += 1
+        party.timer = self.sim.timer(call.timers.T331, self._request_expired, party)
+        self._send(call, LEAF_SETUP_REQUEST, party, party.leaf, party.route[-2], True)
+
+    def _request_expired(self, party) -> None:
+        if party.leaf_state != "requesting":
+            return
+        call = party.call
+        if party.requests < 2:
+            self._send_request(call, party)
+            return
+        party.timer = None
+        party.leaf_state = "gone"
+        self._send(call, RELEASE, party, party.leaf, party.route[-2], True, WITHDRAWN)
+        party.member._connected(party.join, WsaError.WSAETIMEDOUT, peer=party.root)
+
+    def _on_leaf_request(self, call, party) -> None:
+        root = party.root
+        if party.incoming is not None:                 # a duplicate request
+            state = party.incoming.state
+            if state == "rejected":
+                self._send(call, LEAF_SETUP_FAILURE, party, root, party.route[1], False, REJECTED)
+            elif state == "accepted" and party.state == "inviting":
+                self._send_invitation(call, party)
+            return
+        host = self.stack.hosts.get(root)
+        listener = None if host is None else host.listening(call.name, C_ROOT)
+        if listener is None or root != call.session.root:
+            party.incoming = Incoming("request", party.join, party.leaf, call.name, self.sim.now, party)
+            party.incoming.state = "rejected"
+            self._send(call, LEAF_SETUP_FAILURE, party, root, party.route[1], False, NO_LISTENER)
+            return
+        party.root_socket = listener
+        party.incoming = Incoming("request", party.join, party.leaf, call.name, self.sim.now, party)
+        listener._incoming(party.incoming)
+
+    def answer_request(self, incoming, accepted: bool, leaf_socket=None) -> None:
+        party = incoming.context
+        call = party.call
+        if accepted:
+            party.leaf_socket = leaf_socket
+            self._start_invitation(call, party)
+        else:
+            cause = SESSION_CLOSED if party.root_socket is not None and party.root_socket.closed else REJECTED
+            self._send(call, LEAF_SETUP_FAILURE, party, party.root, party.route[1], False, cause)
+
+    def refuse_pending(self, socket, incomings) -> None:
+        for incoming in incomings:
+            if incoming.state in ("pending", "deferred"):
+                incoming.state = "rejected"
+                if incoming.kind == "invite":
+                    self.answer_invitation(incoming, False)
+                else:
+                    self.answer_request(incoming, False)
+
+    def _on_leaf_setup_failure(self, call, party, msg) -> None:
+        if party.leaf_state != "requesting":
+            return
+        party.timer.cancel()
+        party.timer = None
+        party.leaf_state = "refused"
+        party.member._connected(party.join, ERROR_OF_CAUSE.get(msg.cause, WsaError.WSAECONNREFUSED),
+                                peer=party.root)
+
+    # -- clearing -----------------------------------------------------------------------
+    def _remove_at_switch(self, call, party, node):
+        """Forget ``party`` at switch ``node``; returns its state there (or None)."""
+        switch = call.switches.get(node)
+        if switch is None:
+            return None, None
+        state = switch.parties.pop(party.join.join_id, None)
+        if state is not None:
+            branch = switch.branches.get(state[0])
+            if branch is not None:
+                branch.discard(party.join.join_id)
+                if not branch:
+                    del switch.branches[state[0]]
+                    call.tree.prune(node, state[0])
+        if not switch.parties:
+            del call.switches[node]
+            switch = None
+        return state, switch
+
+    def _on_negative_up(self, call, party, node, msg) -> None:
+        """A party's clearing travelling toward the root (refused, left, withdrawn, failed)."""
+        if node == party.root:
+            self._cleared_at_root(call, party, msg)
+            return
+        state, switch = self._remove_at_switch(call, party, node)
+        if state is None:
+            self._forward(call, msg.kind, party, node, True, msg.cause)
+            return
+        if switch is not None:         # other parties remain here: clear just this one
+            kind = DROP_PARTY if state[2] else ADD_PARTY_REJECT
+        else:
+            kind = RELEASE
+        self._forward(call, kind, party, node, True, msg.cause)
+
+    def _cleared_at_root(self, call, party, msg) -> None:
+        cause = msg.cause
+        if party.incoming is not None and party.incoming.state in ("pending", "deferred"):
+            party.root_socket._withdrawn(party.incoming)      # M6: the requester gave up
+            return
+        if party.state not in ("inviting", "active"):
+            return
+        was_active = party.state == "active"
+        call.root_parties.pop(party.join.join_id, None)
+        party.state = "gone"
+        if party.timer is not None:
+            party.timer.cancel()
+            party.timer = None
+        self._prune_root(call)
+        error = ERROR_OF_CAUSE.get(cause, WsaError.WSAECONNREFUSED)
+        if was_active:
+            party.leaf_socket._closed_by_peer(error, party.leaf)          # M20, M21
+        elif party.way == 1:
+            party.root_socket._connected(party.join, error, party.leaf_socket, party.leaf)
+        else:
+            party.leaf_socket._closed_by_peer(error, party.leaf)
+
+    def _prune_root(self, call) -> None:
+        if not any(p.state == "active" for p in call.root_parties.values()):
+            for link in list(call.tree.out.get(call.session.root, ())):
+                call.tree.prune(link.src, link.dst)
+
+    def _on_clear_down(self, call, party, node, msg) -> None:
+        """A clearing from the root side travelling toward the leaf."""
+        if node == party.leaf:
+            self._cleared_at_leaf(call, party, msg)
+            return
+        state, _switch = self._remove_at_switch(call, party, node)
+        if state is not None or msg.cause == NETWORK:
+            self._forward(call, msg.kind, party, node, False, msg.cause)
+
+    def _cleared_at_leaf(self, call, party, msg) -> None:
+        state = party.leaf_state
+        cause = msg.cause
+        if state == "queued":
+            party.leaf_state = "gone"
+            if party.incoming is not None:
+                host = self.stack.hosts.get(party.leaf)
+                listener = host.listening(call.name, C_LEAF) if host else None
+                if listener is not None:
+                    listener._withdrawn(party.incoming)
+                else:
+                    party.incoming.state = "withdrawn"
+            return
+        if state == "requesting":
+            party.timer.cancel()
+            party.leaf_state = "gone"
+            party.member._connected(party.join, ERROR_OF_CAUSE.get(cause, WsaError.WSAECONNRESET),
+                                    peer=party.root)
+            return
+        if state != "member":
+            return
+        self._leave_locally(call, party)
+        if msg.kind == DROP_PARTY and cause == NORMAL:
+            self._send(call, DROP_PARTY_ACK, party, party.leaf, party.route[-2], True)
+        party.member._closed_by_peer(ERROR_OF_CAUSE.get(cause), party.root)      # M19
+
+    def _leave_locally(self, call, party) -> None:
+        party.leaf_state = "gone"
+        parties = call.leaf_parties.get(party.leaf, {})
+        parties.pop(party.join.join_id, None)
+        if not any(p.leaf_state == "member" for p in parties.values()):
+            call.tree.unsubscribe(party.leaf)
+
+    def drop_leaf(self, leaf_socket) -> None:
+        join = leaf_socket.join
+        party = self.parties.get(join.join_id) if join is not None else None
+        if party is None or party.state not in ("inviting", "active"):
+            return
+        call = party.call
+        was_active = party.state == "active"
+        self._withdraw(call, party, NORMAL)
+        if was_active and call.root_parties:
+            party.timer = self.sim.timer(call.timers.T398, lambda _p: None, party)
+
+    def leave(self, socket) -> None:
+        join = socket.join
+        party = self.parties.get(join.join_id) if join is not None else None
+        if party is None:
+            return
+        call = party.call
+        if party.leaf_state == "member":
+            self._leave_locally(call, party)
+            self._send(call, RELEASE, party, party.leaf, party.route[-2], True, NORMAL)
+        elif party.leaf_state == "requesting":
+            party.timer.cancel()
+            party.leaf_state = "gone"
+            self._send(call, RELEASE, party, party.leaf, party.route[-2], True, WITHDRAWN)
+
+    def close_root(self, root_socket) -> None:
+        call = root_socket.session.state
+        for party in list(call.root_parties.values()):
+            if party.timer is not None:
+                party.timer.cancel()
+                party.timer = None
+            party.state = "gone"
+        call.root_parties.clear()
+        root = call.session.root
+        firsts = sorted({p.route[1] for p in self.parties.values() if p.call is call},
+                        key=self.network.rank.__getitem__)
+        for first in firsts:
+            if first in call.switches:
+                self._send(call, RELEASE, None, root, first, False, SESSION_CLOSED)
+        self._prune_root(call)
+
+    def _release_call_at(self, call, node) -> None:
+        """The whole call is released: pass it down every branch, forget the call here."""
+        if self.network.is_host(node):
+            for party in list(call.leaf_parties.get(node, {}).values()):
+                msg = AtmMessage(RELEASE, call.name, party.join.join_id, False, NORMAL)
+                self._cleared_at_leaf(call, party, msg)
+            for party in self.parties.values():
+                if party.call is call and party.leaf == node and party.leaf_state == "queued":
+                    self._cleared_at_leaf(call, party, AtmMessage(RELEASE, call.name, None, False, NORMAL))
+            return
+        switch = call.switches.pop(node, None)
+        if switch is None:
+            return
+        for down in switch.branches:
+            call.tree.prune(node, down)
+            self._send(call, RELEASE, None, node, down, False, SESSION_CLOSED, originate=False)
+
+    # -- failures (M21) ---------------------------------------------------------------------
+    def _route_changed(self, event, u, v) -> None:
+        if event not in ("LINK_DOWN", "NODE_DOWN"):
+            return
+        delay = min((call.timers.t_detect for call in self.calls.values()), default=None)
+        if delay is not None:
+            self.sim.call_later(delay, self._detect, event, (u, v))
+
+    def _detect(self, event, where) -> None:
+        u, v = where
+        network = self.network
+        for party in list(self.parties.values()):
+            if party.state != "active" and party.leaf_state != "member":
+                continue
+            route = party.route
+            for i in range(len(route) - 1):
+                a, b = route[i], route[i + 1]
+                broken = (event == "LINK_DOWN" and {a, b} == {u, v}) or \
+                         (event == "NODE_DOWN" and u in (a, b))
+                if broken and not network.link(a, b).up:
+                    self._break(party.call, party, i)
+                    break
+
+    def _break(self, call, party, i) -> None:
+        """The route of ``party`` broke between route[i] and route[i+1]: both sides clear it."""
+        route = party.route
+        above, below = route[i], route[i + 1]
+        msg_up = AtmMessage(DROP_PARTY, call.name, party.join.join_id, True, NETWORK)
+        msg_down = AtmMessage(RELEASE, call.name, party.join.join_id, False, NETWORK)
+        if self.network.node_up(above):
+            if above == party.root:
+                self._cleared_at_root(call, party, msg_up)
+            else:
+                self._remove_at_switch(call, party, above)
+                self._forward(call, DROP_PARTY, party, above, True, NETWORK, originate=True)
+        if self.network.node_up(below):
+            if below == party.leaf:
+                self._cleared_at_leaf(call, party, msg_down)
+            else:
+                self._remove_at_switch(call, party, below)
+                self._forward(call, RELEASE, party, below, False, NETWORK, originate=True)
+
+    # -- data ------------------------------------------------------------------------
+    def send(self, socket, size: int) -> None:
+        call = socket.session.state
+        host = socket.host.name
+        if socket.c_role == C_ROOT and socket.kind == "session":
+            call.tree.send(Packet(size, AtmData(call.name, host), host, None), at=host)   # M15
+            return
+        if socket.kind == "per_leaf":
+            raise SocketError(WsaError.WSAEOPNOTSUPP, "the root sends on its c_root socket")
+        if not socket.connected:
+            raise SocketError(WsaError.WSAEINVAL, "not a member of the session")
+        self.network.unicast(Packet(size, AtmData(call.name, host), host, call.session.root),
+                             host, call.session.root)
+
+    def _data_at_root(self, packet, node) -> None:
+        call = self.calls.get(packet.msg.session)
+        if call is None or node != call.session.root:
+            return
+        for party in call.root_parties.values():
+            if party.leaf == packet.msg.sender and party.state == "active":
+                party.leaf_socket._data(packet.size, None, party.leaf)
+                return

@@ -1,0 +1,120 @@
+"""The provider interface: what a protocol under the multipoint socket layer must do.
+
+A provider is one object per protocol per run (it plays every host's and
+every router's part of that protocol, keeping per-session state). Sockets call
+it; it answers by calling the sockets' indication methods when its messages
+arrive. Capabilities are declared as Winsock's ``XP1_*`` flags plus the
+(control, data) role pairs a socket may be created with.
+"""
+
+from __future__ import annotations
+
+from mpsim.core.errors import SocketError
+from mpsim.spi.constants import ProviderFlag, SocketFlag, WsaError
+
+C_ROOT = SocketFlag.WSA_FLAG_MULTIPOINT_C_ROOT
+C_LEAF = SocketFlag.WSA_FLAG_MULTIPOINT_C_LEAF
+D_ROOT = SocketFlag.WSA_FLAG_MULTIPOINT_D_ROOT
+D_LEAF = SocketFlag.WSA_FLAG_MULTIPOINT_D_LEAF
+
+
+def role_pairs(flags: ProviderFlag) -> frozenset:
+    """The (control, data) role pairs a provider with ``flags`` supports.
+
+    Rooted control offers c_root and c_leaf, non-rooted only c_leaf; rooted data
+    offers d_root and d_leaf, non-rooted only d_leaf. With both planes rooted the
+    root of one is the root of the other.
+    """
+    if not flags & ProviderFlag.XP1_SUPPORT_MULTIPOINT:
+        return frozenset()
+    rooted_c = bool(flags & ProviderFlag.XP1_MULTIPOINT_CONTROL_PLANE)
+    rooted_d = bool(flags & ProviderFlag.XP1_MULTIPOINT_DATA_PLANE)
+    if rooted_c and rooted_d:
+        return frozenset({(C_ROOT, D_ROOT), (C_LEAF, D_LEAF)})
+    if rooted_c:
+        return frozenset({(C_ROOT, D_LEAF), (C_LEAF, D_LEAF)})
+    if rooted_d:
+        return frozenset({(C_LEAF, D_ROOT), (C_LEAF, D_LEAF)})
+    return frozenset({(C_LEAF, D_LEAF)})
+
+
+class Provider:
+    """Base of every provider; a call a provider does not implement fails with
+    ``WSAEOPNOTSUPP``."""
+
+    name = "none"
+    flags = ProviderFlag(0)
+    #: Session options the provider understands (beyond the common ones).
+    options: tuple = ()
+
+    def __init__(self, stack):
+        self.stack = stack
+        self.sim = stack.sim
+        self.network = stack.network
+
+    @property
+    def roles(self) -> frozenset:
+        return role_pairs(self.flags)
+
+    @property
+    def rooted_control(self) -> bool:
+        return bool(self.flags & ProviderFlag.XP1_MULTIPOINT_CONTROL_PLANE)
+
+    @property
+    def rooted_data(self) -> bool:
+        return bool(self.flags & ProviderFlag.XP1_MULTIPOINT_DATA_PLANE)
+
+    def _unsupported(self, what: str):
+        raise SocketError(WsaError.WSAEOPNOTSUPP, f"provider {self.name} cannot {what}")
+
+    # -- sessions ----------------------------------------------------------------
+    def open_session(self, session) -> None:
+        """Check the session's options and set up its state (called once per session)."""
+
+    # -- joining -----------------------------------------------------------------
+    def invite(self, join, root_socket, leaf_socket) -> None:
+        """Way 1: the root invites ``join.leaf``; ``leaf_socket`` is the root's per-leaf socket."""
+        self._unsupported("invite a leaf")
+
+    def request(self, join, leaf_socket) -> None:
+        """Way 2: the leaf asks ``join.root`` for admittance."""
+        self._unsupported("send an admission request")
+
+    def join_group(self, join, socket) -> None:
+        """Way 3: the host joins a non-rooted session."""
+        self._unsupported("join a non-rooted session")
+
+    def answer_invitation(self, incoming, accepted: bool, member_socket=None) -> None:
+        """The invited leaf's decision (``member_socket`` is the socket accept returned)."""
+        self._unsupported("answer an invitation")
+
+    def answer_request(self, incoming, accepted: bool, leaf_socket=None) -> None:
+        """The root's decision on an admission request (``leaf_socket``: its new per-leaf socket)."""
+        self._unsupported("answer an admission request")
+
+    # -- leaving -----------------------------------------------------------------
+    def drop_leaf(self, leaf_socket) -> None:
+        """The root closed a per-leaf socket: drop that leaf, or cancel its pending join."""
+        self._unsupported("drop a leaf")
+
+    def leave(self, socket) -> None:
+        """A leaf closed its socket: leave the session, or cancel its pending request."""
+        self._unsupported("leave")
+
+    def close_root(self, root_socket) -> None:
+        """The root closed its c_root socket: end the session."""
+        self._unsupported("close a root")
+
+    def refuse_pending(self, socket, incomings) -> None:
+        """A listening socket was closed with requests still queued: refuse them."""
+        for incoming in incomings:
+            if incoming.state in ("pending", "deferred"):
+                if incoming.kind == "invite":
+                    self.answer_invitation(incoming, False)
+                else:
+                    self.answer_request(incoming, False)
+
+    # -- data --------------------------------------------------------------------
+    def send(self, socket, size: int) -> None:
+        """Send ``size`` bytes of session data from ``socket`` as its data role allows."""
+        self._unsupported("send data")

@@ -101,6 +101,7 @@ class MultipointSocket:
         self.rx_bytes = 0
         self._handlers: list = []
         self._waiters: list = []
+        self.slot_listeners: list = []       # c_root: called when an outstanding join ends
         host.sockets.append(self)
 
     # -- helpers -------------------------------------------------------------------
@@ -395,7 +396,11 @@ class MultipointSocket:
             root._slot_freed()
 
     def _slot_freed(self) -> None:
-        """A root's outstanding join finished: re-announce a request accept refused for lack of room."""
+        """A root's outstanding join finished: tell the application (which counts its own
+        outstanding joins, as a Winsock program would), and re-announce a request that
+        accept refused for lack of room."""
+        for listener in list(self.slot_listeners):
+            listener()
         if self.pending and self.pending[0].blocked and len(self.outstanding) < self.session.max_outstanding:
             incoming = self.pending[0]
             incoming.blocked = False

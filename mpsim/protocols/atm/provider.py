@@ -43,7 +43,7 @@ class Party:
 
     __slots__ = ("join", "call", "root", "leaf", "route", "pos", "state", "kind", "sends",
                  "timer", "phase", "way", "root_socket", "leaf_socket", "member", "incoming",
-                 "leaf_state", "requests")
+                 "leaf_state", "requests", "leaf_timer")
 
     def __init__(self, join, call, root, leaf, route, way):
         self.join = join
@@ -64,6 +64,7 @@ class Party:
         self.incoming = None               # the queued Incoming (at the leaf or the root)
         self.leaf_state = "idle"           # leaf side: idle | queued | requesting | member | refused | gone
         self.requests = 0                  # leaf's LEAF SETUP REQUEST transmissions
+        self.leaf_timer = None             # the leaf's T331
 
     def next_hop(self, node, up: bool):
         i = self.pos[node] + (-1 if up else 1)
@@ -338,8 +339,7 @@ class AtmProvider(Provider):
             self._send(call, RELEASE, party, leaf, party.route[-2], True, REJECTED)
             return
         if state == "requesting":                      # Way 2: the root's answer
-            party.timer.cancel()
-            party.timer = None
+            party.leaf_timer.cancel()
             self._become_member(call, party, party.member)
             party.member._connected(party.join, None, peer=party.root)
             self._send(call, CONNECT, party, leaf, party.route[-2], True)
@@ -389,7 +389,7 @@ class AtmProvider(Provider):
     def _send_request(self, call, party) -> None:
         party.requests += 1
         party.join.attempts += 1
-        party.timer = self.sim.timer(call.timers.T331, self._request_expired, party)
+        party.leaf_timer = self.sim.timer(call.timers.T331, self._request_expired, party)
         self._send(call, LEAF_SETUP_REQUEST, party, party.leaf, party.route[-2], True)
 
     def _request_expired(self, party) -> None:
@@ -399,7 +399,6 @@ class AtmProvider(Provider):
         if party.requests < 2:
             self._send_request(call, party)
             return
-        party.timer = None
         party.leaf_state = "gone"
         self._send(call, RELEASE, party, party.leaf, party.route[-2], True, WITHDRAWN)
         party.member._connected(party.join, WsaError.WSAETIMEDOUT, peer=party.root)
@@ -446,8 +445,7 @@ class AtmProvider(Provider):
     def _on_leaf_setup_failure(self, call, party, msg) -> None:
         if party.leaf_state != "requesting":
             return
-        party.timer.cancel()
-        party.timer = None
+        party.leaf_timer.cancel()
         party.leaf_state = "refused"
         party.member._connected(party.join, ERROR_OF_CAUSE.get(msg.cause, WsaError.WSAECONNREFUSED),
                                 peer=party.root)
@@ -536,7 +534,7 @@ class AtmProvider(Provider):
                     party.incoming.state = "withdrawn"
             return
         if state == "requesting":
-            party.timer.cancel()
+            party.leaf_timer.cancel()
             party.leaf_state = "gone"
             party.member._connected(party.join, ERROR_OF_CAUSE.get(cause, WsaError.WSAECONNRESET),
                                     peer=party.root)
@@ -576,7 +574,7 @@ class AtmProvider(Provider):
             self._leave_locally(call, party)
             self._send(call, RELEASE, party, party.leaf, party.route[-2], True, NORMAL)
         elif party.leaf_state == "requesting":
-            party.timer.cancel()
+            party.leaf_timer.cancel()
             party.leaf_state = "gone"
             self._send(call, RELEASE, party, party.leaf, party.route[-2], True, WITHDRAWN)
 

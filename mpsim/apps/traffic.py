@@ -1,0 +1,38 @@
+"""Data traffic on a session: a host sends fixed-size packets at a constant rate."""
+
+from __future__ import annotations
+
+import math
+
+from mpsim.core.errors import ParameterError
+
+
+class ConstantRateSender:
+    """Every ``1/rate`` seconds from ``start`` until ``stop``, ``app`` sends ``size`` bytes
+    (skipped while the host may not send, e.g. a leaf not yet connected)."""
+
+    def __init__(self, app, rate: float, size: int, start: float = 0.0, stop: float = math.inf):
+        if not rate > 0:
+            raise ParameterError(f"rate = {rate!r} is not allowed; allowed: > 0 packets/s")
+        if size <= 0:
+            raise ParameterError(f"size = {size!r} is not allowed; allowed: > 0 bytes")
+        self.app = app
+        self.interval = 1.0 / rate
+        self.size = size
+        self.stop = stop
+        self.sent = 0
+        self.skipped = 0
+        self._k = 0
+        self._start = start
+        app.sim.call_at(max(start, app.sim.now), self._tick, None)
+
+    def _tick(self, _a=None, _b=None) -> None:
+        sim = self.app.sim
+        if sim.now >= self.stop:
+            return
+        if self.app.send(self.size):
+            self.sent += 1
+        else:
+            self.skipped += 1
+        self._k += 1
+        sim.call_at(self._start + self._k * self.interval, self._tick, None)

@@ -75,7 +75,7 @@ class Recorder:
         arrays = []
         for name, values in zip(COLUMNS, columns):
             if name in _TEXT_COLUMNS:
-                values = [_text(v) for v in values]
+                values = [v if v is None or v.__class__ is str else _text(v) for v in values]
             arrays.append(pa.array(values, type=SCHEMA.field(name).type))
         self._batches.append(pa.RecordBatch.from_arrays(arrays, schema=SCHEMA))
         self._rows = []

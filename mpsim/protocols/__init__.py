@@ -1,8 +1,9 @@
 """Layer 3: providers under the multipoint socket layer, by name."""
 
 from mpsim.protocols.atm import AtmProvider
+from mpsim.protocols.ipmc import IpmcProvider
 
 #: Provider classes by the name a session uses.
-PROVIDERS = {"atm": AtmProvider}
+PROVIDERS = {"atm": AtmProvider, "ipmc": IpmcProvider}
 
-__all__ = ["AtmProvider", "PROVIDERS"]
+__all__ = ["AtmProvider", "IpmcProvider", "PROVIDERS"]

@@ -1,0 +1,495 @@
+"""The ``ipmc`` provider: IP multicast, non-rooted control and data (Way 3).
+
+Hosts speak IGMP (v2 or v3) with their designated router, the router their
+access link leads to; all hosts on one router form its access segment (a LAN:
+a v2 member that hears another's report for the group stays silent). Routers
+keep PIM-SM (*,G) state toward the session's rendezvous point: a DR that gains
+the first member sends a Join at once, each router without state creates it
+and forwards a Join upstream, stopping at the RP or the first router on the
+tree; Joins are refreshed every ``t_periodic`` along the *current* unicast
+route (which is how a broken tree is repaired) and downstream state expires
+after the holdtime. The forwarding state is the session's ``MulticastTree``,
+rooted at the RP, grafted link by link as Joins arrive, so data is copied at
+branch points. A source's packets reach the RP by unicast (Register
+encapsulation) and flow down the tree.
+
+``FD_CONNECT`` comes at once (as Winsock does for IP multicast); the join row
+stays ``pending`` until the first data packet reaches the member
+(``t_first_data``), which is the latency that matters for a non-rooted join.
+"""
+
+from __future__ import annotations
+
+import math
+
+from mpsim.core.errors import ParameterError, SocketError
+from mpsim.net.multicast import MulticastTree
+from mpsim.net.packet import Packet
+from mpsim.protocols.ipmc.messages import (DATA, JOIN, LEAVE, PRUNE, QUERY, REPORT, IgmpMessage,
+                                           MulticastData, PimMessage)
+from mpsim.protocols.ipmc.params import parse_igmp, parse_pim
+from mpsim.spi.constants import JoinFlag, NetworkEvent, ProviderFlag, WsaError
+from mpsim.spi.provider import Provider
+
+
+class Member:
+    """A host's membership of a group (the host side of IGMP)."""
+
+    __slots__ = ("host", "socket", "join", "dr", "reporter", "response", "active", "receiver")
+
+    def __init__(self, host, socket, join, dr):
+        self.host = host
+        self.socket = socket
+        self.join = join
+        self.dr = dr
+        self.reporter = False      # v2: sent the last report heard on the segment
+        self.response = None       # pending query-response Timer
+        self.active = True
+        self.receiver = True       # False for JL_SENDER_ONLY
+
+
+class Segment:
+    """A router's IGMP state for one group on its access segment."""
+
+    __slots__ = ("ports", "deadline", "timer", "lmq_left", "lmq_timer", "leaving")
+
+    def __init__(self):
+        self.ports: set = set()       # member hosts the router forwards the group to
+        self.deadline = 0.0           # group membership timer (expires at deadline)
+        self.timer = None
+        self.lmq_left = 0             # last-member queries still to send
+        self.lmq_timer = None
+        self.leaving: set = set()     # hosts whose leave started the last-member queries
+
+
+class PimState:
+    """A router's (*,G) state: its upstream neighbour and downstream routers (with expiry)."""
+
+    __slots__ = ("upstream", "down", "refresh", "expiry")
+
+    def __init__(self):
+        self.upstream = None
+        self.down: dict = {}          # downstream router -> expiry deadline
+        self.refresh = None           # periodic Join timer
+        self.expiry = None            # earliest downstream expiry check
+
+
+class Group:
+    """Per-session state: parameters, the tree, members, segments, PIM state."""
+
+    def __init__(self, session, igmp, pim, rp, tree, scope, loopback, give_up):
+        self.session = session
+        self.name = session.name
+        self.address = session.options.get("group", session.name)
+        self.igmp = igmp
+        self.pim = pim
+        self.rp = rp
+        self.tree = tree
+        self.scope = scope
+        self.loopback = loopback
+        self.give_up = give_up
+        self.size = session.control_size
+        self.members: dict = {}         # host -> Member
+        self.segments: dict = {}        # router -> Segment
+        self.states: dict = {}          # router -> PimState
+        self.on_segment: dict = {}      # router -> {host: Member} of active members
+
+
+class IpmcProvider(Provider):
+    """IGMPv2/v3 + PIM-SM shared trees."""
+
+    name = "ipmc"
+    flags = ProviderFlag.XP1_SUPPORT_MULTIPOINT
+    options = ("group", "rp", "igmp", "pim", "scope", "loopback", "give_up")
+
+    def __init__(self, stack):
+        super().__init__(stack)
+        self.groups: dict = {}            # session name -> Group
+        self.recorder = self.sim.recorder
+        self._rngs: dict = {}
+        self.sent = 0
+        self.delivered = 0
+        self.network.attach(None, "ipmc", self._receive)
+
+    # -- sessions --------------------------------------------------------------------
+    def open_session(self, session) -> None:
+        options = session.options
+        unknown = sorted(set(options) - set(self.options))
+        if unknown:
+            raise ParameterError(f"session {session.name!r}: option(s) {', '.join(unknown)} do not "
+                                 f"apply to {self.name}; allowed: {', '.join(self.options)}")
+        if session.root is not None and not self.rooted_control:
+            raise ParameterError(f"session {session.name!r}: a {self.name} session has no root "
+                                 "(its control plane is non-rooted)")
+        if "rp" not in options:
+            raise ParameterError(f"session {session.name!r}: an IP multicast session needs 'rp', "
+                                 "the rendezvous point (a topology node)")
+        rp = options["rp"]
+        self.network.topology.check_node(rp)
+        scope = options.get("scope")
+        if scope is not None and (isinstance(scope, bool) or not isinstance(scope, int) or scope < 1):
+            raise ParameterError(f"scope = {scope!r} is not allowed; allowed: an integer >= 1 "
+                                 "(router hops), or leave it out for no limit")
+        give_up = options.get("give_up")
+        if give_up is not None:
+            from mpsim.core.units import parse_duration
+            give_up = parse_duration(give_up)
+        group = Group(session, parse_igmp(options.get("igmp")), parse_pim(options.get("pim")), rp,
+                      MulticastTree(self.network, rp, "toward_root"), scope,
+                      bool(options.get("loopback", True)), give_up)
+        session.state = group
+        self.groups[session.name] = group
+        self._start_queriers(group)
+
+    def _rng(self, host):
+        rng = self._rngs.get(host)
+        if rng is None:
+            rng = self._rngs[host] = self.sim.rng.stream(f"ipmc:{host}")
+        return rng
+
+    # -- sending ---------------------------------------------------------------------
+    def _send(self, group, msg, src, dst, join=None) -> None:
+        if join is not None:
+            join.messages += 1
+        self.sent += 1
+        self.recorder.record(self.sim.now, "proto", msg.kind, src, dst, None, group.name,
+                             msg.join, None, None)
+        self.network.send_hop(Packet(group.size, msg, src, dst, True), src, dst)
+
+    def _receive(self, packet, link) -> None:
+        msg = packet.msg
+        if msg.kind == DATA:
+            self._data_at_rp(packet)
+            return
+        self.delivered += 1
+        node = link.dst
+        self.recorder.record(self.sim.now, "proto", msg.kind, node, link.src, None, msg.session,
+                             msg.join, None, "recv")
+        processing = self.network.processing
+        if processing > 0 and not self.network.is_host(node):
+            self.sim.call_later(processing, self._handle, msg, (node, link.src))
+        else:
+            self._handle(msg, (node, link.src))
+
+    def _handle(self, msg, where) -> None:
+        node, prev = where
+        group = self.groups.get(msg.session)
+        if group is None:
+            return
+        kind = msg.kind
+        if kind == QUERY:
+            self._query_at_host(group, node, msg)
+        elif kind == REPORT:
+            self._report_at_router(group, node, msg.host)
+        elif kind == LEAVE:
+            self._leave_at_router(group, node, msg.host)
+        elif kind == JOIN:
+            self._pim_join(group, node, prev, msg.join)
+        elif kind == PRUNE:
+            self._pim_prune(group, node, prev)
+
+    # -- IGMP: the querier -------------------------------------------------------------
+    def _start_queriers(self, group) -> None:
+        routers = sorted(set(self.network.hosts.values()), key=self.network.rank.__getitem__)
+        igmp = group.igmp
+        for router in routers:
+            self.sim.call_later(0.0, self._general_query, group, (router, igmp.startup_query_count - 1))
+
+    def _general_query(self, group, state) -> None:
+        router, startup_left = state
+        igmp = group.igmp
+        self._query_segment(group, router, None, igmp.query_response_interval)
+        delay = igmp.startup_query_interval if startup_left > 0 else igmp.query_interval
+        self.sim.call_later(delay, self._general_query, group, (router, max(startup_left - 1, 0)))
+
+    def _query_segment(self, group, router, address, max_response) -> None:
+        """Send a query to every host on ``router``'s segment (a copy per access link)."""
+        if not self.network.node_up(router):
+            return
+        msg = IgmpMessage(QUERY, group.name, address, None, max_response)
+        for host in self._segment_hosts(router):
+            self.sent += 1
+            self.recorder.record(self.sim.now, "proto", QUERY, router, host, None, group.name,
+                                 None, None, None if address is None else "group-specific")
+            self.network.send_hop(Packet(group.size, msg, router, host, True), router, host)
+
+    def _segment_hosts(self, router) -> list:
+        hosts = self.network.hosts
+        return [n for n in self.network.adjacency[router] if n in hosts]
+
+    # -- IGMP: the host ------------------------------------------------------------------
+    def join_group(self, join, socket) -> None:
+        group = socket.session.state
+        host = socket.host.name
+        join.t_complete = self.sim.now
+        self.sim.call_later(0.0, self._connected_now, socket, join)
+        if host in group.members and group.members[host].active:
+            return
+        member = Member(host, socket, join, self.network.router_of(host))
+        group.members[host] = member
+        if socket.jl_flags == JoinFlag.JL_SENDER_ONLY:                    # M16: no report at all
+            member.receiver = False
+            join.outcome = "connected"
+            return
+        group.on_segment.setdefault(member.dr, {})[host] = member
+        group.tree.subscribe(host, lambda packet, link: self._data_at_member(group, member, packet))
+        self._report(group, member)
+        igmp = group.igmp
+        repeats = 1 if igmp.version == 2 else igmp.robustness - 1
+        self._schedule_repeat(group, member, repeats)
+        if group.give_up is not None:
+            self.sim.call_later(group.give_up, self._give_up, group, member)
+
+    @staticmethod
+    def _connected_now(socket, join) -> None:
+        socket.connected = True
+        socket._indicate(NetworkEvent.FD_CONNECT, None, join, None)
+
+    def _schedule_repeat(self, group, member, left) -> None:
+        if left <= 0:
+            return
+        delay = self._rng(member.host).uniform(0.0, group.igmp.unsolicited_report_interval)
+        self.sim.call_later(delay, self._repeat, group, (member, left - 1))
+
+    def _repeat(self, group, state) -> None:
+        member, left = state
+        if member.active:
+            self._report(group, member)
+            self._schedule_repeat(group, member, left)
+
+    def _report(self, group, member) -> None:
+        join = member.join if member.join.outcome == "pending" else None
+        if join is not None:
+            join.attempts += 1
+        member.reporter = True
+        self._send(group, IgmpMessage(REPORT, group.name, group.address, member.host, 0.0,
+                                      None if join is None else join.join_id),
+                   member.host, member.dr, join)
+
+    def _query_at_host(self, group, host, msg) -> None:
+        member = group.members.get(host)
+        if member is None or not member.active or not member.receiver:
+            return
+        if msg.group is not None and msg.group != group.address:
+            return
+        now = self.sim.now
+        pending = member.response
+        if pending is not None and pending.active and pending.when <= now + msg.max_response:
+            return
+        if pending is not None:
+            pending.cancel()
+        delay = self._rng(host).uniform(0.0, msg.max_response)
+        member.response = self.sim.timer(delay, self._respond, (group, member))
+
+    def _respond(self, state) -> None:
+        group, member = state
+        member.response = None
+        if member.active:
+            self._report(group, member)
+
+    def leave(self, socket) -> None:
+        group = socket.session.state
+        host = socket.host.name
+        member = group.members.get(host)
+        if member is None or member.socket is not socket or not member.active:
+            return
+        member.active = False
+        if member.response is not None:
+            member.response.cancel()
+        group.tree.unsubscribe(host)
+        group.on_segment.get(member.dr, {}).pop(host, None)
+        del group.members[host]
+        if not member.receiver:
+            return
+        if group.igmp.version == 3 or member.reporter:                   # v2: only the last reporter
+            self._send(group, IgmpMessage(LEAVE, group.name, group.address, host), host, member.dr)
+
+    def _give_up(self, group, member) -> None:
+        join = member.join
+        if join.outcome == "pending":
+            join.outcome = "timed_out"
+            join.error = WsaError.WSAETIMEDOUT
+
+    # -- IGMP: the router ---------------------------------------------------------------
+    def _report_at_router(self, group, router, host) -> None:
+        segment = group.segments.get(router)
+        if segment is None:
+            segment = group.segments[router] = Segment()
+        now = self.sim.now
+        member = group.members.get(host)
+        if host not in segment.ports and member is not None and member.active:
+            segment.ports.add(host)
+            group.tree.graft(router, host)
+        segment.deadline = now + group.igmp.group_membership_interval
+        if segment.timer is None:
+            segment.timer = self.sim.timer(group.igmp.group_membership_interval, self._gmi_check,
+                                           (group, router))
+        if segment.lmq_timer is not None:                                 # a member answered
+            segment.lmq_timer.cancel()
+            segment.lmq_timer = None
+            self._drop_ports(group, router, segment, segment.leaving)
+        segment.leaving = set()
+        if group.igmp.version == 2:                                        # the others hear it
+            for other in group.on_segment.get(router, {}).values():
+                if other.host != host:
+                    other.reporter = False
+                    if other.response is not None:
+                        other.response.cancel()
+                        other.response = None
+        if router not in group.states:
+            self._pim_create(group, router, member.join if member is not None else None)
+
+    def _gmi_check(self, state) -> None:
+        group, router = state
+        segment = group.segments.get(router)
+        if segment is None:
+            return
+        now = self.sim.now
+        if now < segment.deadline:
+            segment.timer = self.sim.timer(segment.deadline - now, self._gmi_check, state)
+            return
+        segment.timer = None
+        self._segment_gone(group, router, segment)
+
+    def _leave_at_router(self, group, router, host) -> None:
+        segment = group.segments.get(router)
+        if segment is None:
+            return
+        segment.leaving.add(host)
+        if segment.lmq_timer is None:
+            segment.lmq_left = group.igmp.last_member_query_count
+            self._last_member_query(group, router)
+
+    def _last_member_query(self, group, router) -> None:
+        segment = group.segments.get(router)
+        if segment is None:
+            return
+        igmp = group.igmp
+        if segment.lmq_left > 0:
+            segment.lmq_left -= 1
+            self._query_segment(group, router, group.address, igmp.last_member_query_interval)
+            segment.lmq_timer = self.sim.timer(igmp.last_member_query_interval,
+                                               lambda _s: self._last_member_query(group, router), None)
+        else:                                                              # nobody answered
+            segment.lmq_timer = None
+            self._segment_gone(group, router, segment)
+
+    def _drop_ports(self, group, router, segment, hosts) -> None:
+        for host in sorted(hosts):
+            if host in segment.ports and host not in group.members:
+                segment.ports.discard(host)
+                group.tree.prune(router, host)
+
+    def _segment_gone(self, group, router, segment) -> None:
+        for host in sorted(segment.ports):
+            group.tree.prune(router, host)
+        if segment.timer is not None:
+            segment.timer.cancel()
+        if segment.lmq_timer is not None:
+            segment.lmq_timer.cancel()
+        del group.segments[router]
+        self._pim_maybe_delete(group, router)
+
+    # -- PIM-SM ------------------------------------------------------------------------
+    def _upstream(self, group, router):
+        return self.network.routing.next_hop(router, group.rp)
+
+    def _pim_create(self, group, router, join=None) -> None:
+        state = group.states[router] = PimState()
+        if router == group.rp:
+            return
+        state.upstream = self._upstream(group, router)
+        if state.upstream is not None:
+            self._send(group, PimMessage(JOIN, group.name, None if join is None else join.join_id),
+                       router, state.upstream, join)
+        state.refresh = self.sim.timer(group.pim.t_periodic, self._pim_refresh, (group, router))
+
+    def _pim_refresh(self, key) -> None:
+        group, router = key
+        state = group.states.get(router)
+        if state is None:
+            return
+        upstream = self._upstream(group, router)
+        if upstream != state.upstream and state.upstream is not None \
+                and self.network.link(router, state.upstream).up:
+            self._send(group, PimMessage(PRUNE, group.name), router, state.upstream)
+        state.upstream = upstream
+        if upstream is not None:
+            self._send(group, PimMessage(JOIN, group.name), router, upstream)
+        state.refresh = self.sim.timer(group.pim.t_periodic, self._pim_refresh, key)
+
+    def _pim_join(self, group, router, downstream, join_id) -> None:
+        state = group.states.get(router)
+        join = None if join_id is None else self.stack.joins[join_id]
+        if join is not None and join.outcome != "pending":
+            join = None
+        created = state is None
+        if created:
+            self._pim_create(group, router, join)
+            state = group.states[router]
+        deadline = self.sim.now + group.pim.holdtime
+        if downstream not in state.down:
+            group.tree.graft(router, downstream)
+        state.down[downstream] = deadline
+        if state.expiry is None:
+            state.expiry = self.sim.timer(group.pim.holdtime, self._pim_expire, (group, router))
+
+    def _pim_expire(self, key) -> None:
+        group, router = key
+        state = group.states.get(router)
+        if state is None:
+            return
+        now = self.sim.now
+        for downstream, deadline in list(state.down.items()):
+            if deadline <= now:
+                del state.down[downstream]
+                group.tree.prune(router, downstream)
+        if state.down:
+            state.expiry = self.sim.timer(min(state.down.values()) - now, self._pim_expire, key)
+        else:
+            state.expiry = None
+            self._pim_maybe_delete(group, router)
+
+    def _pim_prune(self, group, router, downstream) -> None:
+        state = group.states.get(router)
+        if state is None or downstream not in state.down:
+            return
+        del state.down[downstream]
+        group.tree.prune(router, downstream)
+        self._pim_maybe_delete(group, router)
+
+    def _pim_maybe_delete(self, group, router) -> None:
+        state = group.states.get(router)
+        if state is None or state.down or router in group.segments:
+            return
+        del group.states[router]
+        for timer in (state.refresh, state.expiry):
+            if timer is not None:
+                timer.cancel()
+        if state.upstream is not None and self.network.link(router, state.upstream).up:
+            self._send(group, PimMessage(PRUNE, group.name), router, state.upstream)
+
+    # -- data --------------------------------------------------------------------------
+    def send(self, socket, size: int) -> None:
+        group = socket.session.state
+        host = socket.host.name
+        member = group.members.get(host)
+        if group.loopback and member is not None and member.socket is socket and member.receiver:
+            self._deliver(group, member, size, host)                      # M15 loopback
+        packet = Packet(size, MulticastData(group.name, host, group.scope), host, group.rp)
+        self.network.unicast(packet, host, group.rp)
+
+    def _data_at_rp(self, packet) -> None:
+        group = self.groups.get(packet.msg.session)
+        if group is not None:
+            group.tree.send(packet, at=group.rp)
+
+    def _data_at_member(self, group, member, packet) -> None:
+        if packet.msg.sender != member.host and member.active:
+            self._deliver(group, member, packet.size, packet.msg.sender)
+
+    def _deliver(self, group, member, size, sender) -> None:
+        join = member.join
+        if join.outcome == "pending":
+            join.outcome = "connected"
+        member.socket._data(size, join, sender)

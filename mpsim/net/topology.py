@@ -9,6 +9,7 @@ attributes, which are read as overrides.
 
 from __future__ import annotations
 
+import functools
 import inspect
 from pathlib import Path
 
@@ -27,11 +28,12 @@ _FILE_READERS = {
 LINK_ATTRIBUTES = ("delay", "bandwidth", "queue", "loss")
 
 
-def generator_names() -> list[str]:
+@functools.cache
+def generator_names() -> tuple[str, ...]:
     """Names of the networkx graph generators a topology can be built from."""
-    return sorted(name for name, fn in vars(nx).items()
+    return tuple(sorted(name for name, fn in vars(nx).items()
                   if inspect.isfunction(fn) and (fn.__module__ or "").startswith("networkx.generators")
-                  and not name.startswith("_"))
+                  and not name.startswith("_")))
 
 
 def _simple_graph(graph) -> nx.Graph:

@@ -60,6 +60,12 @@ class World:
                 for t, h, e, err in zip(frame.time, frame.host, frame.event, frame.error)]
 
 
+def lose_next(link, k):
+    """Make ``link`` lose exactly its next ``k`` packets and none after (a scripted loss)."""
+    from itertools import chain, repeat
+    link._next_lost = chain(repeat(True, k), repeat(False)).__next__
+
+
 def sent(world):
     """(time, from, to, kind) of every control message hop sent, in order."""
     frame = world.events("proto")

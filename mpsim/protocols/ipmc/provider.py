@@ -158,6 +158,13 @@ class IpmcProvider(Provider):
 
     def _receive(self, packet, link) -> None:
         msg = packet.msg
+        session = self.stack.sessions.get(msg.session)
+        if session is None:
+            return
+        owner = session.provider                 # ipmc or conference: each keeps its own groups
+        if owner is not self:
+            owner._receive(packet, link)
+            return
         if msg.kind == DATA:
             self._data_at_rp(packet)
             return
@@ -219,17 +226,22 @@ class IpmcProvider(Provider):
 
     # -- IGMP: the host ------------------------------------------------------------------
     def join_group(self, join, socket) -> None:
-        group = socket.session.state
-        host = socket.host.name
+        """Way 3: ``IP_ADD_MEMBERSHIP``; FD_CONNECT at once, the row waits for data."""
         join.t_complete = self.sim.now
         self.sim.call_later(0.0, self._connected_now, socket, join)
+        if socket.jl_flags == JoinFlag.JL_SENDER_ONLY:                    # M16: no report at all
+            join.outcome = "connected"
+        self._add_member(socket.session.state, socket, join)
+
+    def _add_member(self, group, socket, join) -> None:
+        """Make the socket's host a member of the group: report, repeats, data delivery."""
+        host = socket.host.name
         if host in group.members and group.members[host].active:
             return
         member = Member(host, socket, join, self.network.router_of(host))
         group.members[host] = member
-        if socket.jl_flags == JoinFlag.JL_SENDER_ONLY:                    # M16: no report at all
+        if socket.jl_flags == JoinFlag.JL_SENDER_ONLY:
             member.receiver = False
-            join.outcome = "connected"
             return
         group.on_segment.setdefault(member.dr, {})[host] = member
         group.tree.subscribe(host, lambda packet, link: self._data_at_member(group, member, packet))
@@ -258,8 +270,8 @@ class IpmcProvider(Provider):
             self._schedule_repeat(group, member, left)
 
     def _report(self, group, member) -> None:
-        join = member.join if member.join.outcome == "pending" else None
-        if join is not None:
+        join = member.join if member.join.t_first_data is None else None
+        if join is not None and join.method == "nonrooted":
             join.attempts += 1
         member.reporter = True
         self._send(group, IgmpMessage(REPORT, group.name, group.address, member.host, 0.0,
@@ -288,7 +300,11 @@ class IpmcProvider(Provider):
             self._report(group, member)
 
     def leave(self, socket) -> None:
-        group = socket.session.state
+        self._drop_member(socket.session.state, socket)
+
+    def _drop_member(self, group, socket) -> None:
+        """The host leaves the group (``IP_DROP_MEMBERSHIP``): v2 Leave by the last reporter,
+        v3 TO_IN{}; nobody else is told (M13, M20)."""
         host = socket.host.name
         member = group.members.get(host)
         if member is None or member.socket is not socket or not member.active:
@@ -421,7 +437,7 @@ class IpmcProvider(Provider):
     def _pim_join(self, group, router, downstream, join_id) -> None:
         state = group.states.get(router)
         join = None if join_id is None else self.stack.joins[join_id]
-        if join is not None and join.outcome != "pending":
+        if join is not None and join.t_first_data is not None:
             join = None
         created = state is None
         if created:

@@ -1,0 +1,5 @@
+"""The ``conference`` provider: a chair admits members; data flows over IP multicast."""
+
+from mpsim.protocols.conference.provider import ConferenceProvider
+
+__all__ = ["ConferenceProvider"]

@@ -169,7 +169,11 @@ class SessionApp:
             self.socket.close()
 
     def send(self, size: int) -> bool:
-        """Send one packet of session data if this host may; returns whether it did."""
+        """Send one packet of session data if this host may; returns whether it did.
+        On a non-rooted data plane any host may send, member or not (an IP multicast
+        sender need not join)."""
+        if self.socket is None and not self.session.provider.rooted_data:
+            self._ensure_socket()
         for sock in [self.socket, *self.members]:
             if sock is None or sock.closed:
                 continue

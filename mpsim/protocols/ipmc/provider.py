@@ -497,8 +497,40 @@ class IpmcProvider(Provider):
 
     def _data_at_rp(self, packet) -> None:
         group = self.groups.get(packet.msg.session)
-        if group is not None:
+        if group is None:
+            return
+        if packet.msg.ttl is None:
             group.tree.send(packet, at=group.rp)
+            return
+        # M17: a scoped packet may pass at most ``ttl`` routers (those on its way to the
+        # RP included); routers past that do not forward it.
+        path = self.network.routing.path(packet.src, group.rp) or [packet.src, group.rp]
+        used = sum(1 for node in path if not self.network.is_host(node))
+        self._scoped_forward(group, packet, group.rp, used)
+
+    def _scoped_forward(self, group, packet, router, used) -> None:
+        if used > packet.msg.ttl:
+            return
+        for link in group.tree.out.get(router, ()):
+            link.transmit(packet, self._scoped_arrive)
+
+    def _scoped_arrive(self, packet, link) -> None:
+        if not link.up:
+            link.drop(packet, "down")
+            return
+        group = self.groups.get(packet.msg.session)
+        node = link.dst
+        receiver = group.tree.receivers.get(node)
+        if receiver is not None:
+            receiver(packet, link)
+        if not self.network.is_host(node):
+            depth, x = 0, node
+            while x != group.rp:
+                depth += 1
+                x = group.tree.parent[x].src
+            path = self.network.routing.path(packet.src, group.rp) or [packet.src, group.rp]
+            used = sum(1 for n in path if not self.network.is_host(n)) + depth
+            self._scoped_forward(group, packet, node, used)
 
     def _data_at_member(self, group, member, packet) -> None:
         if packet.msg.sender != member.host and member.active:

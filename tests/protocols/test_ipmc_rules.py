@@ -1,0 +1,183 @@
+"""multipoint.md rules for non-rooted sessions (ipmc), each named by its id.
+
+Together with tests/spi/test_rules.py (rooted sessions) every id M1–M24 is
+covered; ``test_every_rule_is_covered`` checks the two tables.
+"""
+
+import importlib
+
+import pytest
+
+from mpsim.core.errors import SocketError
+from mpsim.net import LinkSpec, Topology
+from mpsim.spi import JL_RECEIVER_ONLY, JL_SENDER_ONLY, WsaError
+from tests.protocols.ipmc_world import periodic_source
+from tests.world import CASE_LINK, HOP, World, sent
+
+COVERAGE = {
+    "M13": ["test_m13_no_member_is_told_when_another_joins_or_leaves"],
+    "M14": ["test_m14_no_designated_router_no_data_row_pending",
+            "test_m14_give_up_marks_the_row_timed_out"],
+    "M15": ["test_m15_nonrooted_data_reaches_every_other_member_once_and_itself_by_loopback"],
+    "M16": ["test_m16_sender_only_sends_no_report_and_receives_nothing",
+            "test_m16_receiver_only_cannot_send"],
+    "M17": ["test_m17_copied_at_branch_points", "test_m17_scope_stops_data_after_that_many_routers"],
+    "M20": ["test_m20_nonrooted_leave_prunes_and_tells_no_one"],
+    "M21": ["test_m21_nonrooted_member_sees_a_gap_until_the_refresh_reroutes"],
+}
+
+
+def chain_world(n_routers=3, hosts=None, **session):
+    topo = Topology.from_generator("path_graph", {"n": n_routers}, links=LinkSpec(**CASE_LINK))
+    w = World(topo, hosts or {"A": n_routers - 1, "B": n_routers - 1, "S": 0}, providers=("ipmc",))
+    w.session("g", "ipmc", rp=0, **session)
+    return w
+
+
+def spi_of(w, host):
+    return [e for e in w.log("spi") if e[1] == host]
+
+
+def test_m13_no_member_is_told_when_another_joins_or_leaves():
+    w = chain_world(hosts={"A": 2, "B": 1, "S": 0})
+    periodic_source(w, "S", "g", 0.5, start=0.25)
+    w.at(1.0, w.app("A", "g").join)
+    w.at(5.0, w.app("B", "g").join)
+    w.at(10.0, w.app("B", "g").leave)
+    w.run(20.0)
+    first = next(iter(w.stack.joins)).t_first_data
+    assert [e[2:] for e in spi_of(w, "A")] == [("SOCKET", None), ("JOIN_LEAF", None),
+                                             ("FD_CONNECT", None), ("FD_READ", None)]
+    assert spi_of(w, "A")[-1][0] == round(first, 9)
+
+
+def test_m14_no_designated_router_no_data_row_pending():
+    w = chain_world()
+    periodic_source(w, "S", "g", 0.5)
+    w.at(0.5, w.net.fail_link, "A", 2)
+    w.at(1.0, w.app("A", "g").join)
+    w.run(100.0)
+    row = w.joins().iloc[0]
+    assert row.outcome == "pending" and row.t_first_data != row.t_first_data   # NaN: never
+    assert [e[2:] for e in spi_of(w, "A")][-1] == ("FD_CONNECT", None)
+    assert w.net.link("A", 2).drops >= 2                    # both v2 reports were lost
+
+
+def test_m14_give_up_marks_the_row_timed_out():
+    w = chain_world(give_up="30s")
+    w.at(0.5, w.net.fail_link, "A", 2)
+    w.at(1.0, w.app("A", "g").join)
+    w.run(100.0)
+    row = w.joins().iloc[0]
+    assert (row.outcome, row.error) == ("timed_out", "WSAETIMEDOUT")
+
+
+def test_m15_nonrooted_data_reaches_every_other_member_once_and_itself_by_loopback():
+    for loopback, own in ((True, 1), (False, 0)):
+        w = chain_world(hosts={"A": 2, "B": 2, "C": 1}, loopback=loopback)
+        for host in "ABC":
+            w.at(1.0, w.app(host, "g").join)
+        w.at(5.0, w.app("A", "g").send, 300)
+        w.run(10.0)
+        received = {h: w.app(h, "g").socket.rx_packets for h in "ABC"}
+        assert received == {"A": own, "B": 1, "C": 1}
+
+
+def test_m16_sender_only_sends_no_report_and_receives_nothing():
+    w = chain_world()
+    periodic_source(w, "S", "g", 0.5)
+    w.at(1.0, w.app("A", "g").join, JL_SENDER_ONLY)
+    w.run(40.0)
+    assert [k for t, a, b, k in sent(w) if a == "A"] == []
+    assert w.app("A", "g").socket.rx_packets == 0
+    assert w.net.link(2, "A").packets == 2                # the two startup general queries only
+
+
+def test_m16_receiver_only_cannot_send():
+    w = chain_world()
+    w.at(1.0, w.app("A", "g").join, JL_RECEIVER_ONLY)
+    w.run(2.0)
+    with pytest.raises(SocketError) as err:
+        w.app("A", "g").socket.send(100)
+    assert err.value.code == WsaError.WSAESHUTDOWN
+    assert w.log("spi")[-1] == (2.0, "A", "SEND", "WSAESHUTDOWN")
+
+
+def test_m17_copied_at_branch_points():
+    topo = Topology.from_generator("balanced_tree", {"r": 2, "h": 3}, links=LinkSpec(**CASE_LINK))
+    leaves = [n for n in topo.graph if topo.graph.degree(n) == 1]
+    hosts = {"S": 0, **{f"h{n}": n for n in leaves}}
+    w = World(topo, hosts, providers=("ipmc",))
+    w.session("g", "ipmc", rp=0)
+    for n in leaves:
+        w.at(1.0, w.app(f"h{n}", "g").join)
+    w.at(5.0, w.app("S", "g").send, 1000)
+    w.run(6.0)
+    tree_links = w.stack.session("g").state.tree.links()
+    assert len(tree_links) == 14 + len(leaves)            # every router link and access link
+    data_bytes = {(l.src, l.dst): l.bytes for l in tree_links}
+    control = {}
+    for t, a, b, k in sent(w):
+        control[(a, b)] = control.get((a, b), 0) + 100
+    for key, total in data_bytes.items():
+        assert total - control.get(tuple(str(x) for x in key), 0) == 1000, key
+    assert all(w.app(f"h{n}", "g").socket.rx_packets == 1 for n in leaves)
+
+
+def test_m17_scope_stops_data_after_that_many_routers():
+    topo = Topology.from_generator("path_graph", {"n": 4}, links=LinkSpec(**CASE_LINK))
+    w = World(topo, {"S": 0, "H1": 1, "H2": 2, "H3": 3}, providers=("ipmc",))
+    w.session("g", "ipmc", rp=0, scope=2)
+    for host in ("H1", "H2", "H3"):
+        w.at(1.0, w.app(host, "g").join)
+    w.at(5.0, w.app("S", "g").send, 1000)
+    w.run(6.0)
+    # The RP and router 1 forward it (2 routers); router 2 gets it but may not forward.
+    got = {h: w.app(h, "g").socket.rx_packets for h in ("H1", "H2", "H3")}
+    assert got == {"H1": 1, "H2": 0, "H3": 0}
+    assert w.net.link(1, 2).bytes >= 1000 and w.net.link(2, 3).bytes < 1000
+
+
+def test_m20_nonrooted_leave_prunes_and_tells_no_one():
+    w = chain_world(hosts={"A": 2, "B": 1, "S": 0})
+    periodic_source(w, "S", "g", 0.5)
+    w.at(1.0, w.app("A", "g").join)
+    w.at(1.0, w.app("B", "g").join)
+    w.at(10.0, w.app("A", "g").leave)
+    w.run(20.0)
+    assert [k for t, a, b, k in sent(w) if a == "A" and t >= 10] == ["IGMP_LEAVE"]
+    assert [t for t, a, b, k in sent(w) if k == "PIM_PRUNE"] == [round(10.0 + HOP + 2.0, 9)]
+    later = [e for e in w.log("spi") if e[0] >= 10 and e[2].startswith("FD_")]
+    assert later == []
+
+
+def test_m21_nonrooted_member_sees_a_gap_until_the_refresh_reroutes():
+    topo = Topology.from_generator("cycle_graph", {"n": 4}, links=LinkSpec(**CASE_LINK))
+    w = World(topo, {"S": 0, "H": 2}, providers=("ipmc",))
+    w.session("g", "ipmc", rp=0)
+    periodic_source(w, "S", "g", 0.1)
+    times = []
+    w.at(0.9, lambda: w.app("H", "g").join())
+    w.at(0.95, lambda: w.app("H", "g").socket.on(
+        lambda ind: (times.append(ind.time), ind.socket.recv())))
+    w.at(10.0, w.net.fail_link, 1, 2)                    # on the route 2 -> 1 -> 0
+    w.run(120.0)
+    gaps = [(a, b) for a, b in zip(times, times[1:]) if b - a > 0.5]
+    assert len(gaps) == 1
+    start, end = gaps[0]
+    assert start < 10.0
+    # The DR's periodic Join (60 s after its state was made at the report) goes up the
+    # new route 2 -> 3 -> 0; data flows again one Join path and one data path later.
+    dr_state_made = 0.9 + HOP
+    assert dr_state_made + 60.0 < end < dr_state_made + 60.0 + 1.0
+    assert [e for e in w.log("spi") if e[1] == "H" and e[2] == "FD_CLOSE"] == []
+
+
+def test_every_rule_is_covered():
+    rooted = importlib.import_module("tests.spi.test_rules")
+    ids = {f"M{i}" for i in range(1, 25)}
+    covered = set(COVERAGE) | set(rooted.COVERAGE)
+    assert ids <= covered, sorted(ids - covered)
+    for table, module in ((COVERAGE, globals()), (rooted.COVERAGE, vars(rooted))):
+        for rule, names in table.items():
+            assert names and all(callable(module.get(n)) for n in names), (rule, names)

@@ -9,6 +9,7 @@ was scheduled, whichever kind it is.
 
 from __future__ import annotations
 
+import gc
 import math
 from heapq import heappop, heappush
 
@@ -140,17 +141,23 @@ class Simulation:
         pop = heappop
         count = 0
         budget = progress_every if progress is not None else -1
-        while queue and queue[0][0] < limit:
-            entry = pop(queue)
-            clock._now = entry[0]
-            if len(entry) == 6:
-                entry[3](entry[4], entry[5])
-            else:
-                _fire(entry[3])
-            count += 1
-            if count == budget:
-                progress(clock._now)
-                budget += progress_every
+        # The model's objects live for the whole run: keep the cyclic collector from
+        # walking them again and again (it costs a fifth of a large run otherwise).
+        gc.freeze()
+        try:
+            while queue and queue[0][0] < limit:
+                entry = pop(queue)
+                clock._now = entry[0]
+                if len(entry) == 6:
+                    entry[3](entry[4], entry[5])
+                else:
+                    _fire(entry[3])
+                count += 1
+                if count == budget:
+                    progress(clock._now)
+                    budget += progress_every
+        finally:
+            gc.unfreeze()
         if until is not None:
             clock._now = until
         self.events_processed += count

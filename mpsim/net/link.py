@@ -63,7 +63,7 @@ class Link:
 
     __slots__ = ("src", "dst", "spec", "up", "busy_until", "packets", "bytes", "drops",
                  "queue_drops", "losses", "_capacity", "_byte_time", "_backlog", "_next_delay",
-                 "_next_lost", "_clock", "_queue", "_eid", "_recorder")
+                 "_next_lost", "_clock", "_queue", "_eid", "_recorder", "_trace")
 
     def __init__(self, sim, src, dst, spec: LinkSpec):
         self.src = src
@@ -78,7 +78,7 @@ class Link:
         self.losses = 0
         self._capacity = math.inf if spec.queue is None else spec.queue
         self._byte_time = 8.0 / spec.bandwidth
-        self._backlog = deque()
+        self._backlog = None if spec.queue is None else deque()
         name = f"link:{src}->{dst}"
         delay = spec.delay
         self._next_delay = delay.sampler(sim.rng.stream(name + ":delay") if delay.is_random else None)
@@ -89,6 +89,7 @@ class Link:
         self._queue = clock._queue
         self._eid = clock._eid
         self._recorder = sim.recorder
+        self._trace = sim.recorder.packets
 
     def transmit(self, packet, on_arrival) -> bool:
         """Put ``packet`` on the link; ``on_arrival(packet, self)`` runs when it arrives.
@@ -98,13 +99,13 @@ class Link:
         if not self.up:
             self.drop(packet, "down")
             return False
-        backlog = self._backlog
+        backlog = self._backlog                 # None when the queue is unlimited
         start = self.busy_until
         if start <= now:
             start = now
             if backlog:
                 backlog.clear()
-        else:
+        elif backlog is not None:
             while backlog[0] <= now:
                 backlog.popleft()
             if len(backlog) > self._capacity:
@@ -114,17 +115,17 @@ class Link:
         size = packet.size
         departure = start + size * self._byte_time
         self.busy_until = departure
-        backlog.append(departure)
+        if backlog is not None:
+            backlog.append(departure)
         self.packets += 1
         self.bytes += size
-        recorder = self._recorder
-        if recorder.packets:
-            recorder.record(now, "net", "SEND", self.src, self.dst, detail=packet.kind)
+        if self._trace:
+            self._recorder.record(now, "net", "SEND", self.src, self.dst, detail=packet.kind)
         arrival = departure + self._next_delay()
         if self._next_lost is not None and self._next_lost():
             self.losses += 1
             self.drops += 1
-            if packet.trace or recorder.packets:   # recorded when it would have arrived
+            if packet.trace or self._trace:     # recorded when it would have arrived
                 _heappush(self._queue, (arrival, 1, next(self._eid), self._record_loss, packet, None))
             return True
         _heappush(self._queue, (arrival, 1, next(self._eid), on_arrival, packet, self))

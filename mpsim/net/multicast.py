@@ -44,6 +44,7 @@ class MulticastTree:
         self.out: dict = {}        # node -> [Link, ...] it copies packets onto
         self.parent: dict = {}     # node -> Link it receives the group's packets on
         self.receivers: dict = {}  # node -> callable(packet, link) for local members
+        self._fwd: dict = {}       # node -> (receiver or None, out links): one lookup per hop
 
     # -- state ----------------------------------------------------------------
     def graft(self, u, v) -> bool:
@@ -54,6 +55,7 @@ class MulticastTree:
             return False
         outs.append(link)
         self.parent[v] = link
+        self._refresh(u)
         return True
 
     def prune(self, u, v) -> bool:
@@ -67,7 +69,16 @@ class MulticastTree:
             del self.out[u]
         if self.parent.get(v) is link:
             del self.parent[v]
+        self._refresh(u)
         return True
+
+    def _refresh(self, node) -> None:
+        receiver = self.receivers.get(node)
+        outs = self.out.get(node)
+        if receiver is None and not outs:
+            self._fwd.pop(node, None)
+        else:
+            self._fwd[node] = (receiver, outs if outs is not None else ())
 
     def on_tree(self, node) -> bool:
         """Whether ``node`` is the root or has a branch of the tree reaching it."""
@@ -80,9 +91,11 @@ class MulticastTree:
     def subscribe(self, node, receiver) -> None:
         """Hand a copy of each packet that reaches ``node`` to ``receiver(packet, link)``."""
         self.receivers[node] = receiver
+        self._refresh(node)
 
     def unsubscribe(self, node) -> None:
         self.receivers.pop(node, None)
+        self._refresh(node)
 
     def _branch(self, member) -> list | None:
         routing = self.network.routing
@@ -136,11 +149,12 @@ class MulticastTree:
         if not link.up:
             link.drop(packet, "down")
             return
-        node = link.dst
-        receiver = self.receivers.get(node)
+        entry = self._fwd.get(link.dst)
+        if entry is None:
+            return
+        receiver, outs = entry
         if receiver is not None:
             receiver(packet, link)
-        outs = self.out.get(node)
         if outs:
             arrive = self._arrive
             for nxt in outs:

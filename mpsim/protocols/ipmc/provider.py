@@ -37,6 +37,14 @@ class Member:
 
     __slots__ = ("host", "socket", "join", "dr", "reporter", "response", "active", "receiver")
 
+    def receive(self, packet, link) -> None:
+        """A data packet down the tree reached this host (its own come by loopback)."""
+        if packet.msg.sender != self.host and self.active:
+            join = self.join
+            if join.outcome == "pending":
+                join.outcome = "connected"
+            self.socket._data(packet.size, join, packet.msg.sender)
+
     def __init__(self, host, socket, join, dr):
         self.host = host
         self.socket = socket
@@ -244,7 +252,7 @@ class IpmcProvider(Provider):
             member.receiver = False
             return
         group.on_segment.setdefault(member.dr, {})[host] = member
-        group.tree.subscribe(host, lambda packet, link: self._data_at_member(group, member, packet))
+        group.tree.subscribe(host, member.receive)
         self._report(group, member)
         igmp = group.igmp
         repeats = 1 if igmp.version == 2 else igmp.robustness - 1
@@ -531,10 +539,6 @@ class IpmcProvider(Provider):
             path = self.network.routing.path(packet.src, group.rp) or [packet.src, group.rp]
             used = sum(1 for n in path if not self.network.is_host(n)) + depth
             self._scoped_forward(group, packet, node, used)
-
-    def _data_at_member(self, group, member, packet) -> None:
-        if packet.msg.sender != member.host and member.active:
-            self._deliver(group, member, packet.size, packet.msg.sender)
 
     def _deliver(self, group, member, size, sender) -> None:
         join = member.join

@@ -1,0 +1,206 @@
+"""The ``mpsim`` command: thin — it parses arguments and calls scenario/ and experiment/.
+
+Exit codes: 0 ok; 2 bad input (``FILE:LINE: field: message``, no traceback);
+1 an internal error (a bug: the traceback is printed).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+import traceback
+from pathlib import Path
+
+import click
+
+from mpsim import __version__
+from mpsim.core.errors import MpsimError, ScenarioError
+
+EXAMPLES = {
+    "run": "mpsim run scenarios/quickstart.yaml -o out/quick --set topology.links.loss=0.01",
+    "validate": "mpsim validate scenarios/*.yaml",
+    "plot": "mpsim plot out/quickstart",
+    "topo": "mpsim topo scenarios/classroom.yaml -o campus.png",
+}
+
+
+def _bad_input(exc: MpsimError, file=None) -> None:
+    if isinstance(exc, ScenarioError):
+        lines = [str(exc)] + [str(e) for e in getattr(exc, "others", [])]
+    else:
+        lines = [f"{file or '<input>'}:0: {exc}"]
+    for line in lines:
+        click.echo(line, err=True)
+    sys.exit(2)
+
+
+def _guard(fn, file=None):
+    try:
+        return fn()
+    except MpsimError as exc:
+        _bad_input(exc, file)
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(130)
+    except Exception:  # a bug in mpsim: show everything
+        traceback.print_exc()
+        sys.exit(1)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="mpsim")
+def main():
+    """mpsim — a discrete-event simulator of how nodes join multipoint sessions.
+
+    \b
+    Examples:
+      mpsim run scenarios/quickstart.yaml
+      mpsim validate scenarios/*.yaml
+      mpsim plot out/quickstart
+      mpsim topo scenarios/quickstart.yaml -o topology.png
+    """
+
+
+class _Progress:
+    """A progress bar of simulated time, shown only on a terminal and only for runs
+    that take more than about two seconds of wall time."""
+
+    def __init__(self, duration: float, enabled: bool):
+        self.duration = duration
+        self.enabled = enabled
+        self.start = time.perf_counter()
+        self.bar = None
+        self.task = None
+
+    def __call__(self, now: float) -> None:
+        if not self.enabled:
+            return
+        if self.bar is None:
+            if time.perf_counter() - self.start < 2.0:
+                return
+            from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+            self.bar = Progress(TextColumn("simulating"), BarColumn(),
+                                TextColumn("{task.completed:.1f}/{task.total:.1f} s simulated"),
+                                TimeRemainingColumn(), transient=True)
+            self.bar.start()
+            self.task = self.bar.add_task("sim", total=self.duration)
+        self.bar.update(self.task, completed=min(now, self.duration))
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+@main.command()
+@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.option("-o", "--out", type=click.Path(file_okay=False), help="output folder (default out/<name>/)")
+@click.option("--seed", type=int, help="run seed (default: the scenario's)")
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
+              help="override a field by dotted path, e.g. sessions.lecture.max_outstanding=4")
+@click.option("--no-plots", is_flag=True, help="write the tables only")
+@click.option("--format", "plot_format", type=click.Choice(["png", "svg"]), default="png")
+@click.option("-q", "--quiet", is_flag=True, help="no progress bar, no table")
+def run(scenario, out, seed, overrides, no_plots, plot_format, quiet):
+    """Run one SCENARIO and write its outputs.
+
+    Example: mpsim run scenarios/quickstart.yaml -o out/quick --set topology.links.loss=0.01
+    """
+    from mpsim.experiment import run_scenario
+    from mpsim.scenario import load_plan
+
+    if seed is not None and seed < 0:
+        _bad_input(ScenarioError(f"--seed {seed}: allowed an integer >= 0", file=scenario, line=0))
+    plan = _guard(lambda: load_plan(scenario, overrides), scenario)
+    progress = _Progress(plan.scenario.duration, sys.stderr.isatty() and not quiet)
+    try:
+        summary = _guard(lambda: run_scenario(scenario, out, seed=seed, overrides=overrides,
+                                              plots=not no_plots, plot_format=plot_format,
+                                              progress=progress), scenario)
+    finally:
+        progress.close()
+    if not quiet:
+        _print_summary(summary)
+
+
+def _print_summary(summary) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{summary['scenario']} (seed {summary['seed']}): {summary['joins']} joins, "
+                        f"{summary['simulated_duration']:g} s simulated in {summary['wall_time']:g} s")
+    for column in ("method", "outcomes", "n", "mean", "p50", "p95"):
+        table.add_column(column, justify="right" if column in ("n", "mean", "p50", "p95") else "left")
+
+    def ms(value):
+        return "-" if value is None else f"{value * 1e3:.1f} ms"
+
+    for method, data in summary["methods"].items():
+        lat = data["latency"]
+        outcomes = ", ".join(f"{k} {v}" for k, v in data["outcomes"].items())
+        table.add_row(method + (" (first data)" if method == "nonrooted" else ""), outcomes,
+                      str(lat["n"]), ms(lat["mean"]), ms(lat["p50"]), ms(lat["p95"]))
+    console = Console()
+    console.print(table)
+    console.print(f"outputs in {summary['out']}/")
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE")
+def validate(files, overrides):
+    """Check scenario FILES without running them.
+
+    Example: mpsim validate scenarios/*.yaml
+    """
+    from mpsim.scenario import load_plan
+
+    bad = False
+    for file in files:
+        try:
+            load_plan(file, overrides)
+            click.echo(f"{file}: ok")
+        except MpsimError as exc:
+            bad = True
+            lines = [str(exc)] + [str(e) for e in getattr(exc, "others", [])]
+            for line in lines:
+                click.echo(line, err=True)
+        except Exception:
+            traceback.print_exc()
+            sys.exit(1)
+    sys.exit(2 if bad else 0)
+
+
+@main.command()
+@click.argument("out", type=click.Path(file_okay=False))
+@click.option("--format", "plot_format", type=click.Choice(["png", "svg"]), default="png")
+def plot(out, plot_format):
+    """Redraw the plots of a finished run in OUT.
+
+    Example: mpsim plot out/quickstart
+    """
+    from mpsim.experiment.figures import draw_run
+
+    if not (Path(out) / "events.parquet").is_file():
+        click.echo(f"{out}:0: not a run's output folder (no events.parquet)", err=True)
+        sys.exit(2)
+    for path in _guard(lambda: draw_run(out, plot_format), out):
+        click.echo(path)
+
+
+@main.command()
+@click.argument("source", type=click.Path(dir_okay=False))
+@click.option("-o", "--out", "output", type=click.Path(dir_okay=False), default="topology.png",
+              help="image to write (PNG or SVG by extension)")
+def topo(source, output):
+    """Draw and describe the topology of a SCENARIO or a GRAPHFILE.
+
+    Example: mpsim topo scenarios/quickstart.yaml -o topology.png
+    """
+    from mpsim.experiment.topology import describe_topology
+
+    text = _guard(lambda: describe_topology(source, output), source)
+    click.echo(text)
+
+
+if __name__ == "__main__":
+    main()

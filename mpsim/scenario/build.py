@@ -1,0 +1,286 @@
+"""From a validated scenario to a ready ``Simulation``, through the public Python API only.
+
+``prepare`` checks what crosses objects (a host on a node that exists, a
+session's root is a host, a provider that can do an action, an edge that is a
+link) and reports each problem at the line of the offending field; ``build``
+then creates the simulation, network, socket layer, providers, sessions and
+applications, and schedules the actions and the traffic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mpsim.apps import ConstantRateSender, SessionApp
+from mpsim.core import Simulation
+from mpsim.core.distributions import make_distribution
+from mpsim.core.errors import MpsimError
+from mpsim.net import LinkSpec, Network, Topology
+from mpsim.protocols import PROVIDERS
+from mpsim.spi import JL_BOTH, JL_RECEIVER_ONLY, JL_SENDER_ONLY, Stack
+from mpsim.scenario.model import Churn, Fail, Invite, Join, Leave, Listen, Request, Scenario
+
+ROOTED = {"atm", "conference"}
+#: What each action needs of its session's provider.
+ACTIONS_ALLOWED = {
+    "listen": ROOTED, "invite": ROOTED, "request": ROOTED,
+    "join": {"ipmc"}, "leave": {"atm", "ipmc", "conference"}, "churn": {"atm", "ipmc", "conference"},
+}
+FLAGS = {"both": JL_BOTH, "sender_only": JL_SENDER_ONLY, "receiver_only": JL_RECEIVER_ONLY}
+
+
+@dataclass
+class Plan:
+    """A checked scenario: the topology built, host groups expanded."""
+    scenario: Scenario
+    lines: object
+    topology: Topology
+    hosts: dict = field(default_factory=dict)        # name -> (node, LinkSpec or None)
+    groups: dict = field(default_factory=dict)       # group name -> [host names]
+
+
+def _link_spec(defaults: LinkSpec, attrs) -> LinkSpec:
+    if attrs is None:
+        return None
+    changes = {k: v for k, v in attrs.model_dump(exclude_none=True).items()}
+    return defaults.with_(**changes)
+
+
+def _wrap(lines, path, fn, *args, **kwargs):
+    """Run ``fn``; an MpsimError becomes a ScenarioError at ``path``."""
+    try:
+        return fn(*args, **kwargs)
+    except MpsimError as exc:
+        if getattr(exc, "file", None):
+            raise
+        raise lines.error(path, str(exc)) from None
+
+
+def prepare(scenario: Scenario, lines, base_dir=".") -> Plan:
+    topo = scenario.topology
+    defaults = _wrap(lines, ("topology", "links"), LinkSpec, **topo.links.model_dump())
+    overrides = {}
+    for i, item in enumerate(topo.overrides):
+        overrides[item.edge] = item.model_dump(exclude_none=True, exclude={"edge"})
+    if topo.generator is not None:
+        graph_topology = _wrap(lines, ("topology", "generator"), Topology.from_generator, topo.generator,
+                               topo.params, seed=scenario.seed, links=defaults)
+    else:
+        file = Path(base_dir) / topo.file
+        graph_topology = _wrap(lines, ("topology", "file"), Topology.from_file, file, links=defaults)
+    for i, item in enumerate(topo.overrides):
+        u, v = item.edge
+        _wrap(lines, ("topology", "overrides", i, "edge"), graph_topology.check_edge, u, v)
+        _wrap(lines, ("topology", "overrides", i), graph_topology._set, u, v, overrides[item.edge])
+    plan = Plan(scenario, lines, graph_topology)
+    for name, spec in scenario.hosts.items():
+        if hasattr(spec, "nodes"):
+            members = []
+            for j, node in enumerate(spec.nodes):
+                _wrap(lines, ("hosts", name, "nodes", j), graph_topology.check_node, node)
+                host = spec.name.replace("{i}", str(j + 1)).replace("{node}", str(node))
+                if host in plan.hosts or host in scenario.hosts:
+                    raise lines.error(("hosts", name, "name"), f"pattern gives host {host!r} twice; "
+                                      "allowed: a pattern with {i} or {node} that names each host once")
+                plan.hosts[host] = (node, _wrap(lines, ("hosts", name, "access"), _link_spec, defaults,
+                                                spec.access))
+                members.append(host)
+            plan.groups[name] = members
+        else:
+            _wrap(lines, ("hosts", name, "node"), graph_topology.check_node, spec.node)
+            if name in plan.hosts:
+                raise lines.error(("hosts", name), f"host {name!r} is declared twice")
+            plan.hosts[name] = (spec.node, _wrap(lines, ("hosts", name, "access"), _link_spec, defaults,
+                                                 spec.access))
+    for name in plan.hosts:
+        if graph_topology.has_node(name):
+            raise lines.error(("hosts",), f"host name {name!r} is also a topology node; allowed: a new name")
+    sessions = {}
+    for i, session in enumerate(scenario.sessions):
+        where = ("sessions", i)
+        if session.name in sessions:
+            raise lines.error(where + ("name",), f"session {session.name!r} is declared twice")
+        sessions[session.name] = session
+        if session.provider in ROOTED and session.root is None:
+            raise lines.error(where + ("root",), f"a {session.provider} session needs a root host")
+        if session.provider == "ipmc" and session.root is not None:
+            raise lines.error(where + ("root",), "an ipmc session has no root (its control plane is "
+                                                 "non-rooted); allowed: leave 'root' out")
+        if session.root is not None and session.root not in plan.hosts:
+            raise lines.error(where + ("root",), _unknown_host(session.root, plan))
+        if session.provider in ("ipmc", "conference"):
+            if session.rp is None:
+                raise lines.error(where + ("rp",), "an IP multicast session needs 'rp', the rendezvous "
+                                                   "point (a topology node)")
+            _wrap(lines, where + ("rp",), graph_topology.check_node, session.rp)
+        _check_provider_options(session, lines, where)
+    for i, action in enumerate(scenario.actions):
+        where = ("actions", i)
+        if isinstance(action, Fail):
+            if action.link is not None:
+                _wrap(lines, where + ("link",), graph_topology.check_edge, *action.link)
+            else:
+                _wrap(lines, where + ("node",), graph_topology.check_node, action.node)
+            continue
+        session = sessions.get(action.session)
+        if session is None:
+            raise lines.error(where + ("session",), f"session {action.session!r} is not declared; "
+                              f"allowed: {', '.join(sessions) or 'none declared'}")
+        allowed = ACTIONS_ALLOWED[action.do]
+        if session.provider not in allowed:
+            raise lines.error(where + ("do",), f"{action.do!r} is not something a {session.provider} "
+                              f"session can do; allowed for {session.provider}: "
+                              + ", ".join(a for a, p in ACTIONS_ALLOWED.items() if session.provider in p))
+        actors = actors_of(action, plan, lines, where)
+        if isinstance(action, Invite):
+            if actors != [session.root]:
+                raise lines.error(where + ("host",), f"only the session's root ({session.root}) invites")
+            expand(action.leaves, plan, lines, where + ("leaves",))
+        if isinstance(action, Request) and session.root in actors:
+            raise lines.error(where + ("host",), "the root does not request admittance to its own session")
+    for i, flow in enumerate(scenario.traffic):
+        where = ("traffic", i)
+        if flow.source not in plan.hosts:
+            raise lines.error(where + ("from",), _unknown_host(flow.source, plan))
+        if flow.session not in sessions:
+            raise lines.error(where + ("session",), f"session {flow.session!r} is not declared")
+    return plan
+
+
+def _check_provider_options(session, lines, where) -> None:
+    from mpsim.protocols.atm.timers import parse_timers
+    from mpsim.protocols.ipmc.params import parse_igmp, parse_pim
+    provider = session.provider
+    if provider == "atm":
+        for name in ("group", "rp", "igmp", "pim", "scope", "give_up"):
+            if getattr(session, name) is not None:
+                raise lines.error(where + (name,), f"{name!r} does not apply to an atm session")
+        _wrap(lines, where + ("timers",), parse_timers, session.timers)
+    else:
+        if provider == "ipmc" and session.timers is not None:
+            raise lines.error(where + ("timers",), "an ipmc session has no timers block; allowed: igmp, pim")
+        _wrap(lines, where + ("igmp",), parse_igmp, session.igmp)
+        _wrap(lines, where + ("pim",), parse_pim, session.pim)
+        if provider == "conference" and session.timers is not None:
+            unknown = sorted(set(session.timers) - {"T1", "timeout"})
+            if unknown:
+                raise lines.error(where + ("timers",), f"unknown conference timer(s) {unknown}; "
+                                                       "allowed: T1, timeout")
+
+
+def _unknown_host(name, plan) -> str:
+    import difflib
+    hint = difflib.get_close_matches(str(name), list(plan.hosts) + list(plan.groups), n=1)
+    return (f"host {name!r} is not declared" + (f"; did you mean {hint[0]!r}?" if hint else
+            f"; allowed: one of {', '.join(list(plan.hosts)[:6])}" + (" ..." if len(plan.hosts) > 6 else "")))
+
+
+def expand(names, plan, lines, where) -> list:
+    """Host names, each group name standing for its members."""
+    names = [names] if isinstance(names, str) else list(names)
+    out = []
+    for j, name in enumerate(names):
+        if name in plan.groups:
+            out.extend(plan.groups[name])
+        elif name in plan.hosts:
+            out.append(name)
+        else:
+            raise lines.error(where if len(names) == 1 else where + (j,), _unknown_host(name, plan))
+    return out
+
+
+def actors_of(action, plan, lines, where) -> list:
+    if action.host is not None:
+        return expand(action.host, plan, lines, where + ("host",))
+    if action.hosts is not None:
+        return expand(action.hosts, plan, lines, where + ("hosts",))
+    raise lines.error(where, f"a {action.do!r} action needs 'host' or 'hosts'")
+
+
+class Run:
+    """A built scenario, ready to run: the simulation and the objects of every layer."""
+
+    def __init__(self, plan: Plan, seed: int | None = None):
+        scenario = plan.scenario
+        self.plan = plan
+        self.scenario = scenario
+        self.seed = scenario.seed if seed is None else seed
+        self.sim = Simulation(self.seed, trace_packets=scenario.trace.packets)
+        topology = plan.topology
+        if self.seed != scenario.seed and scenario.topology.generator is not None:
+            pass  # the topology is part of the experiment: it keeps the scenario's seed
+        self.net = Network(self.sim, topology, processing=scenario.topology.processing)
+        for name, (node, access) in plan.hosts.items():
+            self.net.add_host(name, node, access)
+        self.stack = Stack(self.sim, self.net)
+        for name in sorted({s.provider for s in scenario.sessions}):
+            self.stack.add_provider(PROVIDERS[name](self.stack))
+        for s in scenario.sessions:
+            options = {k: getattr(s, k) for k in ("timers", "group", "rp", "igmp", "pim", "scope",
+                                                   "give_up") if getattr(s, k) is not None}
+            if s.provider != "atm":
+                options["loopback"] = s.loopback
+            self.stack.add_session(s.name, s.provider, root=s.root, max_outstanding=s.max_outstanding,
+                                   control_size=s.control_size, **options)
+        self.apps: dict = {}
+        self.senders: list = []
+        for i, action in enumerate(scenario.actions):
+            self._schedule(i, action)
+        for flow in scenario.traffic:
+            stop = flow.stop if flow.stop is not None else float("inf")
+            self.senders.append(ConstantRateSender(self.app(flow.source, flow.session), flow.rate,
+                                                   flow.size, flow.start, stop))
+
+    def app(self, host, session) -> SessionApp:
+        key = (host, session)
+        app = self.apps.get(key)
+        if app is None:
+            app = self.apps[key] = SessionApp(self.stack, host, session)
+        return app
+
+    def _schedule(self, index, action) -> None:
+        sim = self.sim
+        if isinstance(action, Fail):
+            net = self.net
+            if action.link is not None:
+                fn = net.fail_link if action.do == "fail" else net.recover_link
+                sim.call_at(action.at, lambda u, v: fn(u, v), *action.link)
+            else:
+                fn = net.fail_node if action.do == "fail" else net.recover_node
+                sim.call_at(action.at, lambda n, _b: fn(n), action.node)
+            return
+        lines = self.plan.lines
+        actors = actors_of(action, self.plan, lines, ("actions", index))
+        offsets = [0.0] * len(actors)
+        if action.spread is not None:
+            rng = sim.rng.stream(f"actions:{index}:spread")
+            draw = make_distribution(action.spread.model_dump(exclude_none=True)).sampler(rng)
+            offsets = [draw() for _ in actors]
+        if isinstance(action, Churn):
+            from mpsim.apps.churn import Churn as ChurnApp
+            ChurnApp(self, action, actors, sim.rng.stream(f"actions:{index}:churn"),
+                     until=action.until if action.until is not None else self.scenario.duration)
+            return
+        for host, offset in zip(actors, offsets):
+            app = self.app(host, action.session)
+            if isinstance(action, Listen):
+                call, args = app.listen, (action.policy,)
+            elif isinstance(action, Invite):
+                call, args = app.invite, (expand(action.leaves, self.plan, lines, ()),)
+            elif isinstance(action, Request):
+                call, args = app.request, ()
+            elif isinstance(action, Join):
+                call, args = app.join, (FLAGS[action.flags],)
+            else:
+                call, args = app.leave, ()
+            sim.call_at(action.at + offset, lambda c, a: c(*a), call, args)
+
+    def run(self, progress=None):
+        """Run to the scenario's duration (or until nothing is left to happen)."""
+        self.sim.run(self.scenario.duration, progress=progress)
+        return self
+
+
+def build(plan: Plan, seed: int | None = None) -> Run:
+    return Run(plan, seed)

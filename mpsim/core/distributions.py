@@ -183,7 +183,12 @@ def make_distribution(spec) -> Distribution:
                              + (f"missing {', '.join(missing)}" if missing else f"unknown {', '.join(extra)}"))
     if kind == "normal":
         mean = spec["mean"]
-        mu = -parse_duration(mean[1:]) if isinstance(mean, str) and mean.startswith("-") else parse_duration(mean)
+        if isinstance(mean, str) and mean.strip().startswith("-"):
+            mu = -parse_duration(mean.strip()[1:])
+        elif isinstance(mean, (int, float)) and not isinstance(mean, bool):
+            mu = float(mean)                    # a bare number: seconds, and may be negative
+        else:
+            mu = parse_duration(mean)
         return TruncatedNormal(mu, parse_duration(spec["std"]))
     args = [parse_duration(spec[n]) for n in names]
     return {"constant": Constant, "uniform": Uniform, "exponential": Exponential,

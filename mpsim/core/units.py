@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import math
 import re
+from decimal import Decimal
 
 from mpsim.core.errors import UnitError
 
 _NUMBER = r"([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)"
-_QUANTITY = re.compile(_NUMBER + r"\s*([A-Za-z/]*)\s*$")
+_QUANTITY = re.compile(_NUMBER + r"\s*([A-Za-zµ/]*)\s*$")
 
 DURATION_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0,
                   "min": 60.0, "h": 3600.0}
@@ -32,6 +33,11 @@ RATE_UNITS = {"bps": 1.0, "kbps": 1e3, "Kbps": 1e3, "Mbps": 1e6, "Gbps": 1e9}
 SIZE_UNITS = {"B": 1, "kB": 1000, "KB": 1000, "MB": 1000**2, "GB": 1000**3,
               "KiB": 1024, "MiB": 1024**2}
 FREQUENCY_UNITS = {"/s": 1.0, "/min": 1 / 60.0, "/h": 1 / 3600.0, "Hz": 1.0}
+
+
+def _scale(digits: str, factor) -> float:
+    """``digits × factor`` in decimal, so that "1.001kB" is exactly 1001 bytes."""
+    return float(Decimal(digits) * Decimal(repr(factor)))
 
 
 def _parse(value, units: dict, kind: str) -> float:
@@ -46,7 +52,7 @@ def _parse(value, units: dict, kind: str) -> float:
         if match is None or (unit and unit not in units):
             raise UnitError(f"{value!r} is not a {kind}; allowed: a number followed by "
                             f"one of {', '.join(units)} (e.g. '2{next(iter(units))}')")
-        number = float(match.group(1)) * (units[unit] if unit else 1.0)
+        number = _scale(match.group(1), units[unit] if unit else 1)
     else:
         raise UnitError(f"{value!r} is not a {kind}; allowed: a number or a string "
                         f"with a unit in {', '.join(units)}")

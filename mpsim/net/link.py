@@ -79,7 +79,7 @@ class Link:
         self._capacity = math.inf if spec.queue is None else spec.queue
         self._byte_time = 8.0 / spec.bandwidth
         self._backlog = None if spec.queue is None else deque()
-        name = f"link:{src}->{dst}"
+        name = f"link:{src!r}->{dst!r}"     # repr: host "0" and router 0 differ
         delay = spec.delay
         self._next_delay = delay.sampler(sim.rng.stream(name + ":delay") if delay.is_random else None)
         loss = spec.loss

@@ -1,0 +1,162 @@
+"""The simulated clock: equal-time order across direct calls and SimPy, ``run(until)``, timers."""
+
+import math
+
+import pytest
+
+from mpsim.core import Simulation, Timer
+from mpsim.core.errors import ParameterError
+
+
+def test_equal_time_events_run_in_scheduling_order_mixing_calls_and_processes():
+    sim = Simulation()
+    env = sim.env
+    log = []
+
+    def note(tag, _b=None):
+        log.append((sim.now, tag))
+
+    def direct(tag, _b):
+        note(tag)
+        sim.call_later(0.0, note, tag + "'")        # scheduled while running at t = 1
+
+    def proc():
+        yield env.timeout(1.0)                       # scheduled when the process starts (t = 0)
+        note("p")
+        yield env.timeout(0.0)
+        note("p'")
+
+    sim.call_at(1.0, direct, "d1")
+    sim.process(proc())          # its first step runs at t = 0, after the two call_at()s
+    sim.call_at(1.0, direct, "d2")
+    timeout = env.timeout(1.0)   # a plain SimPy event, scheduled after d2 but before p's timeout
+    timeout.callbacks.append(lambda _e: note("t"))
+    sim.run()
+    assert log == [(1.0, "d1"), (1.0, "d2"), (1.0, "t"), (1.0, "p"),
+                   (1.0, "d1'"), (1.0, "d2'"), (1.0, "p'")]
+
+
+def test_many_equal_time_calls_keep_insertion_order():
+    sim = Simulation()
+    log = []
+    for i in range(1000):
+        sim.call_at(2.0 if i % 2 else 1.0, lambda a, b: log.append(a), i)
+    sim.run()
+    assert log == list(range(0, 1000, 2)) + list(range(1, 1000, 2))
+
+
+def test_call_arguments_and_clock():
+    sim = Simulation()
+    got = []
+    sim.call_later(0.25, lambda a, b: got.append((sim.now, a, b)), "x", 7)
+    sim.call_at(0.5, lambda a, b: got.append((sim.now, a, b)))
+    assert sim.run() == 0.5
+    assert got == [(0.25, "x", 7), (0.5, None, None)]
+
+
+def test_run_until_does_not_run_events_at_until_and_sets_now():
+    sim = Simulation()
+    log = []
+    sim.call_at(1.0, lambda a, b: log.append(sim.now))
+    sim.call_at(2.0, lambda a, b: log.append(sim.now))
+    assert sim.run(2.0) == 2.0
+    assert log == [1.0] and sim.now == 2.0
+    sim.run()
+    assert log == [1.0, 2.0]
+
+
+def test_run_until_with_nothing_left_still_advances_the_clock():
+    sim = Simulation()
+    assert sim.run(5.0) == 5.0 and sim.now == 5.0
+    assert sim.run(5.0) == 5.0
+
+
+def test_run_until_stops_a_simpy_process_at_until():
+    sim = Simulation()
+    ticks = []
+
+    def clock():
+        while True:
+            ticks.append(sim.now)
+            yield sim.env.timeout(1.0)
+
+    sim.process(clock())
+    sim.run(3.0)
+    assert ticks == [0.0, 1.0, 2.0]
+    sim.run(4.5)
+    assert ticks == [0.0, 1.0, 2.0, 3.0, 4.0]
+
+
+def test_events_processed_and_progress():
+    sim = Simulation()
+    for i in range(10):
+        sim.call_at(float(i), lambda a, b: None)
+    seen = []
+    sim.run(progress=seen.append, progress_every=4)
+    assert sim.events_processed == 10
+    assert seen == [3.0, 7.0]
+
+
+@pytest.mark.parametrize("until", [-1.0, math.nan])
+def test_run_until_in_the_past_or_nan_is_rejected(until):
+    sim = Simulation()
+    with pytest.raises(ParameterError) as info:
+        sim.run(until)
+    assert repr(until) in str(info.value) and "allowed" in str(info.value)
+
+
+def test_scheduling_in_the_past_is_rejected():
+    sim = Simulation()
+    sim.run(1.0)
+    with pytest.raises(ParameterError, match="allowed"):
+        sim.call_later(-0.5, lambda a, b: None)
+    with pytest.raises(ParameterError, match="past"):
+        sim.call_at(0.5, lambda a, b: None)
+
+
+def test_timer_fires_once_at_its_time_with_its_argument():
+    sim = Simulation()
+    fired = []
+    timer = sim.timer(1.5, lambda arg: fired.append((sim.now, arg)), "T303")
+    assert isinstance(timer, Timer) and timer.when == 1.5 and timer.active
+    sim.run()
+    assert fired == [(1.5, "T303")] and not timer.active
+
+
+def test_timer_cancel():
+    sim = Simulation()
+    fired = []
+    kept = sim.timer(1.0, fired.append, "kept")
+    cancelled = sim.timer(1.0, fired.append, "cancelled")
+    sim.call_at(0.5, lambda a, b: cancelled.cancel())
+    sim.run()
+    assert fired == ["kept"] and not cancelled.active and not kept.active
+
+
+def test_timer_cancelled_at_its_own_expiry_instant_by_an_earlier_event():
+    """An event scheduled before the timer at the same instant may still cancel it."""
+    sim = Simulation()
+    fired = []
+    holder = {}
+    sim.call_at(1.0, lambda a, b: holder["t"].cancel())
+    holder["t"] = sim.timer(1.0, fired.append, "x")
+    sim.run()
+    assert fired == []
+
+
+def test_simpy_process_failure_propagates():
+    sim = Simulation()
+
+    def broken():
+        yield sim.env.timeout(1.0)
+        raise RuntimeError("boom")
+
+    sim.process(broken())
+    with pytest.raises(RuntimeError, match="boom"):
+        sim.run()
+
+
+def test_simulation_owns_streams_and_recorder():
+    sim = Simulation(seed=9, trace_packets=True)
+    assert sim.rng.seed == 9 and sim.recorder.packets
+    assert Simulation(seed=9).rng.stream("a").random() == sim.rng.stream("a").random()

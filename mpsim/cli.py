@@ -145,14 +145,25 @@ def _print_summary(summary) -> None:
 
 
 @main.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.argument("files", nargs=-1, type=click.Path(dir_okay=False))
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE")
-def validate(files, overrides):
+@click.option("--explain", is_flag=True, help="print the scenario reference (every field, its unit, "
+                                              "default and meaning)")
+def validate(files, overrides, explain):
     """Check scenario FILES without running them.
 
     Example: mpsim validate scenarios/*.yaml
     """
     from mpsim.scenario import load_plan
+
+    if explain:
+        from mpsim.scenario.reference import render
+        click.echo(render())
+        if not files:
+            return
+    if not files:
+        click.echo("validate: give one or more scenario files (or --explain)", err=True)
+        sys.exit(2)
 
     bad = False
     for file in files:

@@ -30,6 +30,7 @@ def _spec(parse):
     def check(value):
         parse(value)
         return value
+    check.parses = parse.__name__
     return BeforeValidator(check)
 
 
@@ -58,7 +59,7 @@ class LinkDefaults(LinkAttributes):
 
 
 class Override(LinkAttributes):
-    edge: tuple[Node, Node] = Field(description="the two nodes of the link")
+    edge: tuple[Node, Node] = Field(description="the two nodes of the link (both directions change)")
 
 
 class TopologySpec(Strict):
@@ -84,7 +85,7 @@ class HostSpec(Strict):
 class HostGroup(Strict):
     nodes: list[Node] = Field(min_length=1, description="one host on each of these nodes")
     name: str = Field("{i}", description="name pattern: {i} counts from 1, {node} is the node")
-    access: LinkAttributes | None = None
+    access: LinkAttributes | None = Field(None, description="their access links, if not the defaults")
 
 
 def _host_kind(value):
@@ -96,8 +97,8 @@ Host = Annotated[Union[Annotated[HostSpec, Tag("one")], Annotated[HostGroup, Tag
 
 
 class SessionSpec(Strict):
-    name: str = Field(min_length=1)
-    provider: Literal["atm", "ipmc", "conference"]
+    name: str = Field(min_length=1, description="the session's name (actions and traffic use it)")
+    provider: Literal["atm", "ipmc", "conference"] = Field(description="the protocol under the sockets")
     root: str | None = Field(None, description="root host (rooted control plane)")
     max_outstanding: int = Field(1, ge=1, description="joins a root may have unanswered (M4)")
     control_size: Size = Field(100, description="bytes of every control message")
@@ -115,12 +116,13 @@ Policy = Union[Literal["accept", "reject"], dict[str, Any]]
 
 
 class Spread(Strict):
-    dist: Literal["uniform", "exponential", "normal", "lognormal", "constant"]
-    low: Duration | None = None
-    high: Duration | None = None
-    mean: Duration | None = None
-    std: Duration | None = None
-    value: Duration | None = None
+    dist: Literal["uniform", "exponential", "normal", "lognormal", "constant"] = Field(
+        description="the distribution of each host's extra delay")
+    low: Duration | None = Field(None, description="uniform: lower bound")
+    high: Duration | None = Field(None, description="uniform: upper bound")
+    mean: Duration | None = Field(None, description="exponential, normal, lognormal: mean")
+    std: Duration | None = Field(None, description="normal, lognormal: standard deviation")
+    value: Duration | None = Field(None, description="constant: the delay")
 
     @model_validator(mode="after")
     def check(self):
@@ -142,8 +144,8 @@ class ActionBase(Strict):
 
 
 class Listen(ActionBase):
-    do: Literal["listen"]
-    session: str
+    do: Literal["listen"] = Field(description="listen for invitations (a leaf) or admission requests (the root), deciding by policy")
+    session: str = Field(description="the session")
     policy: Policy = Field("accept", description="accept | reject | {defer: DURATION} | {capacity: N} "
                            "| {accept_prob: P}")
 
@@ -166,32 +168,33 @@ class Listen(ActionBase):
 
 
 class Invite(ActionBase):
-    do: Literal["invite"]
-    session: str
+    do: Literal["invite"] = Field(description="the session's root invites leaves (Way 1)")
+    session: str = Field(description="the session (its root invites)")
     leaves: list[str] | str = Field(description="hosts (or groups) to invite")
 
 
 class Request(ActionBase):
-    do: Literal["request"]
-    session: str
+    do: Literal["request"] = Field(description="a leaf asks the root for admittance (Way 2)")
+    session: str = Field(description="the rooted session to ask admittance to")
 
 
 class Join(ActionBase):
-    do: Literal["join"]
-    session: str
-    flags: Literal["both", "sender_only", "receiver_only"] = "both"
+    do: Literal["join"] = Field(description="join a non-rooted session (Way 3, IP_ADD_MEMBERSHIP)")
+    session: str = Field(description="the non-rooted session to join")
+    flags: Literal["both", "sender_only", "receiver_only"] = Field(
+        "both", description="JL_BOTH, JL_SENDER_ONLY (no report, receives nothing) or JL_RECEIVER_ONLY")
 
 
 class Leave(ActionBase):
-    do: Literal["leave"]
-    session: str
+    do: Literal["leave"] = Field(description="leave the session")
+    session: str = Field(description="the session to leave (closes the host's sockets in it)")
 
 
 class Fail(Strict):
-    at: Duration
-    do: Literal["fail", "recover"]
-    link: tuple[Node, Node] | None = None
-    node: Node | None = None
+    at: Duration = Field(description="when, in simulated time")
+    do: Literal["fail", "recover"] = Field(description="take a link or node down, or bring it back")
+    link: tuple[Node, Node] | None = Field(None, description="the link's two nodes")
+    node: Node | None = Field(None, description="a node (all its links fail with it)")
 
     @model_validator(mode="after")
     def one_target(self):
@@ -201,8 +204,8 @@ class Fail(Strict):
 
 
 class Churn(ActionBase):
-    do: Literal["churn"]
-    session: str
+    do: Literal["churn"] = Field(description="members come and go at random")
+    session: str = Field(description="the session members join and leave")
     join_rate: Frequency = Field(description="joins per second over the group, e.g. '2/s'")
     mean_stay: Duration = Field(description="mean membership time (exponential)")
     until: Duration | None = Field(None, description="stop churning then (default: the run's end)")
@@ -213,11 +216,11 @@ Action = Annotated[Union[Listen, Invite, Request, Join, Leave, Fail, Churn], Fie
 
 class Traffic(Strict):
     source: str = Field(alias="from", description="the sending host")
-    session: str
+    session: str = Field(description="the session it sends on")
     rate: Frequency = Field(description="packets per second, e.g. '50/s'")
     size: Size = Field(description="bytes per packet")
-    start: Duration = 0.0
-    stop: Duration | None = None
+    start: Duration = Field(0.0, description="first packet")
+    stop: Duration | None = Field(None, description="no packet at or after this time")
 
 
 class TraceSpec(Strict):
@@ -225,19 +228,19 @@ class TraceSpec(Strict):
 
 
 class Sweep(Strict):
-    replications: int = Field(1, ge=1)
-    grid: dict[str, list[Any]] = Field(default_factory=dict)
+    replications: int = Field(1, ge=1, description="runs per grid point, seeds seed, seed+1, ...")
+    grid: dict[str, list[Any]] = Field(default_factory=dict, description="dotted path -> values to try")
 
 
 class Scenario(Strict):
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$", description="names the output folder")
-    description: str = ""
-    seed: int = Field(0, ge=0)
-    duration: Duration = Field(description="simulated time")
-    topology: TopologySpec
+    description: str = Field("", description="what the scenario is for")
+    seed: int = Field(0, ge=0, description="run seed; every random stream derives from it")
+    duration: Duration = Field(description="simulated time; the run also stops when nothing is left to happen")
+    topology: TopologySpec = Field(description="routers and links")
     hosts: dict[str, Host] = Field(default_factory=dict, description="named hosts, or groups of hosts")
-    sessions: list[SessionSpec] = Field(default_factory=list)
-    actions: list[Action] = Field(default_factory=list)
-    traffic: list[Traffic] = Field(default_factory=list)
-    trace: TraceSpec = Field(default_factory=TraceSpec)
-    sweep: Sweep | None = None
+    sessions: list[SessionSpec] = Field(default_factory=list, description="multipoint sessions")
+    actions: list[Action] = Field(default_factory=list, description="what the applications do, in time")
+    traffic: list[Traffic] = Field(default_factory=list, description="data flows on sessions")
+    trace: TraceSpec = Field(default_factory=TraceSpec, description="what to record beyond the default")
+    sweep: Sweep | None = Field(None, description="only for `mpsim sweep`: a grid x replications")

@@ -20,7 +20,7 @@ from itertools import repeat
 import numpy as np
 
 from mpsim.core.errors import ParameterError
-from mpsim.core.rng import BLOCK
+from mpsim.core.rng import BLOCK, blocks
 from mpsim.core.units import parse_duration
 
 
@@ -28,12 +28,6 @@ def _check_non_negative(name: str, value: float) -> float:
     if not (isinstance(value, (int, float)) and math.isfinite(value)) or value < 0:
         raise ParameterError(f"{name} = {value!r} is not allowed; allowed: a duration >= 0")
     return float(value)
-
-
-def _blocks(draw):
-    """Endless iterator over values produced ``BLOCK`` at a time by ``draw(n)``."""
-    while True:
-        yield from draw(BLOCK).tolist()
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +71,7 @@ class Uniform:
     is_random = True
 
     def sampler(self, rng):
-        return _blocks(lambda n: rng.uniform(self.low, self.high, n)).__next__
+        return blocks(lambda n: rng.uniform(self.low, self.high, n)).__next__
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +85,7 @@ class Exponential:
     is_random = True
 
     def sampler(self, rng):
-        return _blocks(lambda n: rng.exponential(self.mean, n)).__next__
+        return blocks(lambda n: rng.exponential(self.mean, n)).__next__
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +121,9 @@ class TruncatedNormal:
                 more = rng.normal(self.mu, self.sigma, n)
                 out = np.concatenate([out, more[more >= 0]])
             return out[:n]
-        return _blocks(draw).__next__
+        # Whole blocks only: a block's surplus draws are discarded, so its values
+        # depend on the block size, which must therefore never change.
+        return blocks(draw, repeat(BLOCK)).__next__
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,7 +145,7 @@ class LogNormal:
         sigma2 = math.log1p((self.std / self.mean) ** 2)
         mu = math.log(self.mean) - sigma2 / 2
         sigma = math.sqrt(sigma2)
-        return _blocks(lambda n: rng.lognormal(mu, sigma, n)).__next__
+        return blocks(lambda n: rng.lognormal(mu, sigma, n)).__next__
 
 
 Distribution = Constant | Uniform | Exponential | TruncatedNormal | LogNormal

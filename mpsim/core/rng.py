@@ -16,7 +16,7 @@ True
 from __future__ import annotations
 
 import hashlib
-from itertools import repeat
+from itertools import chain, repeat
 
 import numpy as np
 
@@ -25,6 +25,11 @@ from mpsim.core.errors import ParameterError
 #: Draws are made this many at a time and handed out one by one: numpy's
 #: per-call overhead dwarfs a single draw, and the hot path only wants a float.
 BLOCK = 4096
+#: A stream's first block is this small, and each next one twice the last up to
+#: ``BLOCK``: a network has thousands of links, most of which draw little, and
+#: full blocks for all of them would cost time and memory (32 KB of flags, 128 KB
+#: of delays per link). The values are the same whatever the block sizes.
+FIRST_BLOCK = 64
 
 
 def name_key(name: str) -> list[int]:
@@ -62,18 +67,46 @@ class RngStreams:
         return list(self._streams)
 
 
+def block_sizes(block: int = BLOCK, first: int = FIRST_BLOCK):
+    """Sizes of successive blocks: ``first``, doubling, then ``block`` for ever.
+
+    >>> from itertools import islice
+    >>> list(islice(block_sizes(300, 64), 5))
+    [64, 128, 256, 300, 300]
+    """
+    size = first
+    while size < block:
+        yield size
+        size *= 2
+    yield from repeat(block)
+
+
+def blocks(draw, sizes=None):
+    """An endless iterator over the values of ``draw(n)`` (a numpy array of ``n`` values),
+    called again, with ``n`` the next of ``sizes`` (default ``block_sizes()``), whenever
+    the values run out.
+
+    The iteration is in C (``chain`` over ``map``): Python code runs once per
+    block, not once per value, which matters on the per-packet hot path.
+
+    >>> it = blocks(lambda n: np.arange(n), [2, 3, 3])
+    >>> [next(it) for _ in range(7)]
+    [0, 1, 0, 1, 2, 0, 1]
+    """
+    return chain.from_iterable(map(lambda n: draw(n).tolist(), block_sizes() if sizes is None else sizes))
+
+
 def uniforms(rng: np.random.Generator, block: int = BLOCK):
-    """An endless iterator of U[0, 1) floats drawn ``block`` at a time."""
-    while True:
-        yield from rng.random(block).tolist()
+    """An endless iterator of U[0, 1) floats, drawn in blocks growing to ``block``."""
+    return blocks(rng.random, block_sizes(block))
 
 
 def bernoulli_flags(rng: np.random.Generator, p: float, block: int = BLOCK):
-    """An endless iterator of booleans, each ``True`` with probability ``p``."""
+    """An endless iterator of booleans, each ``True`` with probability ``p``
+    (``U[0, 1) < p``, the uniforms drawn in blocks growing to ``block``)."""
     if p <= 0.0:
-        yield from repeat(False)
-    while True:
-        yield from (rng.random(block) < p).tolist()
+        return repeat(False)
+    return blocks(lambda n: rng.random(n) < p, block_sizes(block))
 
 
 def gilbert_elliott_flags(rng: np.random.Generator, p: float, r: float,
@@ -87,16 +120,22 @@ def gilbert_elliott_flags(rng: np.random.Generator, p: float, r: float,
     from the stationary distribution, so the loss rate is stationary from the
     first packet: ``(r*loss_good + p*loss_bad) / (p + r)``.
     """
+    return chain.from_iterable(_gilbert_elliott_runs(rng, p, r, loss_good, loss_bad, block))
+
+
+def _gilbert_elliott_runs(rng, p, r, loss_good, loss_bad, block):
+    """The flags of ``gilbert_elliott_flags``, one sojourn (an iterable of flags) at a time."""
     bad = bool(rng.random() < p / (p + r))
     while True:
         leave = r if bad else p
         run = int(rng.geometric(leave)) if leave > 0 else block
         h = loss_bad if bad else loss_good
         if h <= 0.0:
-            yield from repeat(False, run)
+            yield repeat(False, run)
         elif h >= 1.0:
-            yield from repeat(True, run)
-        else:
-            yield from (rng.random(run) < h).tolist()
+            yield repeat(True, run)
+        else:                          # in chunks: a rarely left state may last millions of packets
+            for done in range(0, run, block):
+                yield (rng.random(min(block, run - done)) < h).tolist()
         if leave > 0:
             bad = not bad

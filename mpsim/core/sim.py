@@ -145,16 +145,20 @@ class Simulation:
         # walking them again and again (it costs a fifth of a large run otherwise).
         gc.freeze()
         try:
-            while queue and queue[0][0] < limit:
+            while queue:
                 entry = pop(queue)
-                clock._now = entry[0]
+                now = entry[0]
+                if now >= limit:
+                    heappush(queue, entry)      # its time has not come: put it back
+                    break
+                clock._now = now
                 if len(entry) == 6:
                     entry[3](entry[4], entry[5])
                 else:
                     _fire(entry[3])
                 count += 1
                 if count == budget:
-                    progress(clock._now)
+                    progress(now)
                     budget += progress_every
         finally:
             gc.unfreeze()

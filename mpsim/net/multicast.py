@@ -45,6 +45,7 @@ class MulticastTree:
         self.parent: dict = {}     # node -> Link it receives the group's packets on
         self.receivers: dict = {}  # node -> callable(packet, link) for local members
         self._fwd: dict = {}       # node -> (receiver or None, out links): one lookup per hop
+        self._on_arrival = self._arrive  # bound once, not once per hop
 
     # -- state ----------------------------------------------------------------
     def graft(self, u, v) -> bool:
@@ -141,7 +142,7 @@ class MulticastTree:
         receiver = self.receivers.get(node)
         if receiver is not None:
             receiver(packet, None)
-        arrive = self._arrive
+        arrive = self._on_arrival
         for link in self.out.get(node, ()):
             link.transmit(packet, arrive)
 
@@ -156,7 +157,7 @@ class MulticastTree:
         if receiver is not None:
             receiver(packet, link)
         if outs:
-            arrive = self._arrive
+            arrive = self._on_arrival
             for nxt in outs:
                 nxt.transmit(packet, arrive)
 

@@ -261,14 +261,15 @@ class MultipointSocket:
 
     def accept_blocking(self, condition=None):
         """A blocking ``accept`` for a SimPy process: ``new = yield sock.accept_blocking()``.
-        Waits (in simulated time) while nothing is pending; other failures raise."""
+        Waits (in simulated time) while nothing is pending (M11). A request held by an
+        earlier ``CF_DEFER`` is pending too: it is decided at once, since no new
+        FD_ACCEPT will announce it (M6). Other failures raise."""
         env = self.stack.sim.env
 
         def run():
-            while True:
-                if self.pending and self.pending[0].state == "pending":
-                    return self.accept(condition)
+            while not self.pending:
                 yield self.wait(FD_ACCEPT)
+            return self.accept(condition)
         return env.process(run())
 
     def close(self) -> None:
@@ -293,7 +294,10 @@ class MultipointSocket:
                 if root.leaves.get(self.leaf) is self:
                     del root.leaves[self.leaf]
                 pending = root.outstanding.pop(self.join.join_id, None) if self.join else None
-                if pending is not None and not pending.done:                     # M22
+                # M22: closing cancels a pending join the root asked for. An accepted
+                # request (Way 2) is the leaf's join: the addition is already on its way,
+                # so the leaf is added and then dropped, and its join ends there.
+                if pending is not None and pending.method == "root_invite":
                     pending.finish(self.stack.sim.now, None, "cancelled")
                 provider.drop_leaf(self)                                         # M19
                 root._slot_freed()
@@ -302,13 +306,17 @@ class MultipointSocket:
                     leaf_socket.closed = True
                     leaf_socket._record("CLOSE", join=leaf_socket.join, peer=leaf_socket.leaf,
                                         detail="with its root")
-                for join in self.outstanding.values():
-                    join.finish(self.stack.sim.now, WsaError.WSAECONNRESET, "cancelled")
+                for join in self.outstanding.values():                           # M18
+                    if join.method == "root_invite":     # accepted requests end at the leaf
+                        join.finish(self.stack.sim.now, WsaError.WSAECONNRESET, "cancelled")
                 self.outstanding.clear()
                 provider.close_root(self)                                        # M18
         elif self.join is not None:
-            if not self.join.done:
-                self.join.finish(self.stack.sim.now, None, "cancelled")              # M22
+            # M22: closing the socket that made a join cancels it. A member socket that
+            # accept returned stands in the root's join (Way 1): the root learns of the
+            # leaving from the provider and ends its join itself.
+            if self.kind == "session" and not self.join.done:
+                self.join.finish(self.stack.sim.now, None, "cancelled")
             provider.leave(self)                                                 # M20
 
     def send(self, size: int) -> None:

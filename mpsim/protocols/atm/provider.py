@@ -202,8 +202,24 @@ class AtmProvider(Provider):
 
     # -- Way 1 and Way 2: the root's invitation ----------------------------------------
     def _route(self, root, leaf):
-        path = self.network.routing.path(leaf, root)
-        return None if path is None else tuple(reversed(path))
+        """The party's route (root, switches..., leaf), or None if the topology has no path
+        (M9: WSAENETUNREACH). A host that is down is still in the topology: its route
+        ends through its switch, where what is sent to it is lost, and the other end's
+        timers answer (M9: WSAETIMEDOUT)."""
+        network = self.network
+
+        def reachable_end(host):
+            return network.router_of(host) if network.is_host(host) and not network.node_up(host) else host
+
+        src, dst = reachable_end(leaf), reachable_end(root)
+        path = network.routing.path(src, dst)
+        if path is None:
+            return None
+        if src != leaf:
+            path = [leaf, *path]
+        if dst != root:
+            path = [*path, root]
+        return tuple(reversed(path))
 
     def invite(self, join, root_socket, leaf_socket) -> None:
         call = root_socket.session.state
@@ -501,7 +517,10 @@ class AtmProvider(Provider):
         error = ERROR_OF_CAUSE.get(cause, WsaError.WSAECONNREFUSED)
         if was_active:
             party.leaf_socket._closed_by_peer(error, party.leaf)          # M20, M21
-        elif party.way == 1:
+            return
+        if error is None:       # the leaf accepted and left before its answer got here
+            error = WsaError.WSAECONNRESET
+        if party.way == 1:
             party.root_socket._connected(party.join, error, party.leaf_socket, party.leaf)
         else:
             party.leaf_socket._closed_by_peer(error, party.leaf)
@@ -580,6 +599,10 @@ class AtmProvider(Provider):
 
     def close_root(self, root_socket) -> None:
         call = root_socket.session.state
+        # Release the call toward every switch the root has set up a party through, or
+        # is setting one up through: the RELEASE follows a SETUP still on its way.
+        firsts = sorted({p.route[1] for p in call.root_parties.values()},
+                        key=self.network.rank.__getitem__)
         for party in list(call.root_parties.values()):
             if party.timer is not None:
                 party.timer.cancel()
@@ -587,19 +610,19 @@ class AtmProvider(Provider):
             party.state = "gone"
         call.root_parties.clear()
         root = call.session.root
-        firsts = sorted({p.route[1] for p in self.parties.values() if p.call is call},
-                        key=self.network.rank.__getitem__)
         for first in firsts:
-            if first in call.switches:
-                self._send(call, RELEASE, None, root, first, False, SESSION_CLOSED)
+            self._send(call, RELEASE, None, root, first, False, SESSION_CLOSED)
         self._prune_root(call)
 
     def _release_call_at(self, call, node) -> None:
         """The whole call is released: pass it down every branch, forget the call here."""
         if self.network.is_host(node):
+            # The call's members here, and invitations held here, end with the call. A
+            # leaf's own request is not part of the call: the root side answers it.
             for party in list(call.leaf_parties.get(node, {}).values()):
-                msg = AtmMessage(RELEASE, call.name, party.join.join_id, False, NORMAL)
-                self._cleared_at_leaf(call, party, msg)
+                if party.leaf_state == "member":
+                    msg = AtmMessage(RELEASE, call.name, party.join.join_id, False, NORMAL)
+                    self._cleared_at_leaf(call, party, msg)
             for party in self.parties.values():
                 if party.call is call and party.leaf == node and party.leaf_state == "queued":
                     self._cleared_at_leaf(call, party, AtmMessage(RELEASE, call.name, None, False, NORMAL))

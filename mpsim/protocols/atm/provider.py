@@ -26,6 +26,10 @@ from mpsim.spi.constants import JoinFlag, ProviderFlag, WsaError
 from mpsim.spi.provider import C_LEAF, C_ROOT, Provider
 from mpsim.spi.socket import Incoming
 
+#: Messages that set a party up (the others clear it).
+ESTABLISHING = frozenset({SETUP, CALL_PROCEEDING, CONNECT, CONNECT_ACK, ADD_PARTY, ADD_PARTY_ACK,
+                          LEAF_SETUP_REQUEST})
+
 #: The error an indication carries for a clearing cause.
 ERROR_OF_CAUSE = {
     REJECTED: WsaError.WSAECONNREFUSED,
@@ -127,10 +131,12 @@ class AtmProvider(Provider):
 
     # -- sending -------------------------------------------------------------------
     def _send(self, call, kind, party, src, dst, up, cause=None, originate=True) -> None:
-        """One hop of a signalling message; ``originate`` counts it in its join's messages."""
+        """One hop of a signalling message; ``originate`` counts it in its join's messages:
+        every message that sets the party up, and clearing ones while the join is still
+        undecided (a refusal, a withdrawal) — not the clearing of a member who leaves."""
         pid = None if party is None else party.join.join_id
         msg = AtmMessage(kind, call.name, pid, up, cause)
-        if originate and party is not None:
+        if originate and party is not None and (kind in ESTABLISHING or not party.join.done):
             party.join.messages += 1
         self.sent += 1
         self.recorder.record(self.sim.now, "proto", kind, src, dst, None, call.name, pid, None, cause)

@@ -101,7 +101,8 @@ class ConferenceProvider(IpmcProvider):
 
     # -- messages --------------------------------------------------------------------
     def _send_conf(self, tx, kind, src, dst, cause=None) -> None:
-        tx.join.messages += 1
+        if kind != BYE or not tx.join.done:          # a member's leaving is not part of its join
+            tx.join.messages += 1
         self.sent += 1
         msg = ConferenceMessage(kind, tx.group.name, tx.join.join_id, cause)
         self.recorder.record(self.sim.now, "proto", kind, src, dst, None, tx.group.name,

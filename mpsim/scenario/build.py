@@ -136,9 +136,13 @@ def prepare(scenario: Scenario, lines, base_dir=".") -> Plan:
         if isinstance(action, Invite):
             if actors != [session.root]:
                 raise lines.error(where + ("host",), f"only the session's root ({session.root}) invites")
-            expand(action.leaves, plan, lines, where + ("leaves",))
-        if isinstance(action, Request) and session.root in actors:
-            raise lines.error(where + ("host",), "the root does not request admittance to its own session")
+            if session.root in expand(action.leaves, plan, lines, where + ("leaves",)):
+                raise lines.error(where + ("leaves",), f"the root ({session.root}) does not invite "
+                                                       "itself; allowed: other hosts")
+        if isinstance(action, (Request, Churn)) and session.root is not None and session.root in actors:
+            raise lines.error(where + ("host" if action.host is not None else "hosts",),
+                              f"the root ({session.root}) does not ask admittance to its own session; "
+                              "allowed: other hosts")
     for i, flow in enumerate(scenario.traffic):
         where = ("traffic", i)
         if flow.source not in plan.hosts:
@@ -274,7 +278,19 @@ class Run:
                 call, args = app.join, (FLAGS[action.flags],)
             else:
                 call, args = app.leave, ()
-            sim.call_at(action.at + offset, lambda c, a: c(*a), call, args)
+            sim.call_at(action.at + offset, self._perform, (index, host), (call, args))
+
+    def _perform(self, where, work) -> None:
+        """Do one host's part of action ``index``; a call the socket layer refuses (say a
+        listening leaf that requests) is the scenario's mistake: report it at its line."""
+        (index, host), (call, args) = where, work
+        try:
+            call(*args)
+        except MpsimError as exc:
+            if getattr(exc, "file", None):
+                raise
+            raise self.plan.lines.error(("actions", index), f"{host} at t = {self.sim.now:g} s: "
+                                                            f"{exc}") from None
 
     def run(self, progress=None):
         """Run to the scenario's duration (or until nothing is left to happen)."""

@@ -57,6 +57,7 @@ class MulticastTree:
         outs.append(link)
         self.parent[v] = link
         self._refresh(u)
+        self._refresh(v)
         return True
 
     def prune(self, u, v) -> bool:
@@ -71,6 +72,7 @@ class MulticastTree:
         if self.parent.get(v) is link:
             del self.parent[v]
         self._refresh(u)
+        self._refresh(v)
         return True
 
     def _refresh(self, node) -> None:
@@ -79,7 +81,7 @@ class MulticastTree:
         if receiver is None and not outs:
             self._fwd.pop(node, None)
         else:
-            self._fwd[node] = (receiver, outs if outs is not None else ())
+            self._fwd[node] = (receiver, outs if outs is not None else (), self.parent.get(node))
 
     def on_tree(self, node) -> bool:
         """Whether ``node`` is the root or has a branch of the tree reaching it."""
@@ -153,7 +155,10 @@ class MulticastTree:
         entry = self._fwd.get(link.dst)
         if entry is None:
             return
-        receiver, outs = entry
+        receiver, outs, upstream = entry
+        if upstream is not link:       # the RPF check: only copies from the parent go on,
+            link.drop(packet, "not from the upstream link")  # so stale state cannot loop
+            return
         if receiver is not None:
             receiver(packet, link)
         if outs:

@@ -148,6 +148,8 @@ class MultipointSocket:
         if self.c_role == C_ROOT:
             if self.kind != "session":
                 self._fail(call, WsaError.WSAEINVAL, "join_leaf on a per-leaf socket", peer=address)
+            if address == self.host.name:
+                self._fail(call, WsaError.WSAEINVAL, "a root cannot invite its own host", peer=address)
             leaf_socket = self.leaves.get(address)
             if leaf_socket is not None and leaf_socket.connected:                # M7
                 self._fail(call, WsaError.WSAEISCONN, f"{address} is already a member", peer=address)

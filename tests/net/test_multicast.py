@@ -163,3 +163,26 @@ def test_trees_span_their_members_without_loops_and_deliver_once(seed, direction
     links = tree.links()
     assert all(l.packets == 1 for l in links)
     assert sum(l.packets for l in net.links.values()) == len(links)
+
+
+def test_rpf_check_drops_copies_from_a_stale_upstream_so_state_cannot_loop():
+    """Grafting a node from a second upstream makes that its parent; copies still arriving
+    from the old one are dropped (as a router's RPF check does), so a loop in the state
+    cannot circulate packets."""
+    from mpsim.core import Simulation
+    from mpsim.net import LinkSpec, MulticastTree, Network, Packet, Topology
+
+    sim = Simulation(1)
+    net = Network(sim, Topology.from_generator("cycle_graph", {"n": 3},
+                                               links=LinkSpec(delay="1ms", queue=None)))
+    tree = MulticastTree(net, 0)
+    got = []
+    tree.graft(0, 1)
+    tree.graft(1, 2)
+    tree.graft(2, 1)                       # 1 now takes the group from 2: a loop 1 -> 2 -> 1
+    tree.subscribe(2, lambda packet, link: got.append(sim.now))
+    tree.send(Packet(100))
+    sim.run(10.0)
+    assert got == []                       # 0 -> 1 is no longer 1's upstream: dropped at 1
+    assert net.link(0, 1).drops == 1
+    assert net.link(1, 2).packets == 0 and net.link(2, 1).packets == 0

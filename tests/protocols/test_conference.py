@@ -88,3 +88,20 @@ def test_member_leaving_gives_the_chair_fd_close_and_leaves_the_group():
     # The BYE leaves just behind the member's IGMP Leave on its access link (0.8 ms).
     assert closes == [(round(3.0 + 0.0008 + ONE_WAY, 9), "C", "FD_CLOSE", None)]
     assert any(k == "IGMP_LEAVE" and a == "M" for t, a, b, k in sent(w))
+
+
+def test_data_before_the_chair_hears_accept_does_not_complete_the_join():
+    """The member's ACCEPT is lost, but it has joined the group and gets data; the join
+    completes only when the chair's retransmitted INVITE is answered (T1 later)."""
+    w = conference_world()
+    periodic_source(w, "S", "conf", 0.005)
+    w.app("M", "conf").listen()
+    lose_next(w.net.link("M", 1), 1)
+    w.at(1.0, w.app("C", "conf").invite, ["M"])
+    w.run(5.0)
+    (row,) = w.joins().itertuples()
+    assert (row.outcome, row.attempts) == ("connected", 2)
+    assert row.latency == pytest.approx(T1 + 2 * ONE_WAY, abs=1e-9)
+    assert row.t_first_data < row.t_complete
+    assert [e for e in w.log("spi") if e[2] == "FD_CONNECT"] == \
+        [(round(1.0 + T1 + 2 * ONE_WAY, 9), "C", "FD_CONNECT", None)]

@@ -1166,7 +1166,8 @@ COVERAGE = {
     "M3": ["test_m3_join_leaf_on_c_root_returns_a_new_socket_per_leaf_and_completion_comes_on_the_root",
            "test_m3_a_per_leaf_socket_gets_its_leafs_fd_close_and_the_c_root_socket_stays_the_root",
            "test_m3_closing_a_pending_per_leaf_socket_cancels_the_join",
-           "test_m3_closing_the_per_leaf_socket_of_an_accepted_request_adds_then_drops_the_leaf"],
+           "test_m3_closing_the_per_leaf_socket_of_an_accepted_request_adds_then_drops_the_leaf",
+           "test_m3_a_root_cannot_invite_its_own_host"],
     "M4": ["test_m4_second_outstanding_join_fails_ealready_and_sends_nothing",
            "test_m4_apps_queue_invitations_so_the_wait_shows_in_the_latency"],
     "M5": ["test_m5_invited_host_not_listening_gives_the_root_wsaeconnrefused",
@@ -1245,3 +1246,14 @@ def test_every_rule_is_covered_here_or_left_for_ipmc():
         prefix = name.split("_")[1]
         if prefix[0] == "m" and prefix[1:].isdigit():
             assert name in COVERAGE[prefix.upper()], name
+
+
+def test_m3_a_root_cannot_invite_its_own_host():
+    w = chain()
+    w.session("s", root="R")
+    root = w.stack.host("R").socket("s", C_ROOT | D_ROOT)
+    with pytest.raises(SocketError) as err:
+        root.join_leaf("R")
+    assert err.value.code == WsaError.WSAEINVAL
+    assert w.log("spi")[-1] == (0.0, "R", "JOIN_LEAF", "WSAEINVAL")
+    assert len(w.stack.joins) == 0

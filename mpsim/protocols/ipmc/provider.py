@@ -41,8 +41,8 @@ class Member:
         """A data packet down the tree reached this host (its own come by loopback)."""
         if packet.msg.sender != self.host and self.active:
             join = self.join
-            if join.outcome == "pending":
-                join.outcome = "connected"
+            if join.outcome == "pending" and join.method == "nonrooted":
+                join.outcome = "connected"        # a conference join completes at admission
             self.socket._data(packet.size, join, packet.msg.sender)
 
     def __init__(self, host, socket, join, dr):
@@ -542,6 +542,6 @@ class IpmcProvider(Provider):
 
     def _deliver(self, group, member, size, sender) -> None:
         join = member.join
-        if join.outcome == "pending":
+        if join.outcome == "pending" and join.method == "nonrooted":
             join.outcome = "connected"
         member.socket._data(size, join, sender)

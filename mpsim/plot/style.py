@@ -1,0 +1,95 @@
+"""The look shared by every mpsim figure: fonts, a colour-blind-safe palette, saving.
+
+Figures are built on ``matplotlib.figure.Figure`` directly (never ``pyplot``), so
+drawing neither needs a display nor touches global state: the Agg renderer
+writes PNG, the SVG backend SVG, and nothing stays open after a function returns.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+
+import matplotlib
+from matplotlib.figure import Figure
+
+#: Okabe & Ito (2008), "Color Universal Design": distinguishable with any common colour
+#: vision deficiency and in greyscale by lightness.
+OKABE_ITO = {
+    "black": "#000000", "orange": "#E69F00", "sky_blue": "#56B4E9", "bluish_green": "#009E73",
+    "yellow": "#F0E442", "blue": "#0072B2", "vermillion": "#D55E00", "reddish_purple": "#CC79A7",
+    "grey": "#999999",
+}
+#: A cycle of the palette for lines and series (black and yellow last: poor on white lines).
+CYCLE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#999999")
+#: Bar colour of each join outcome.
+OUTCOME_COLOURS = {
+    "connected": OKABE_ITO["bluish_green"], "rejected": OKABE_ITO["vermillion"],
+    "timed_out": OKABE_ITO["orange"], "unreachable": OKABE_ITO["reddish_purple"],
+    "cancelled": OKABE_ITO["grey"], "pending": OKABE_ITO["sky_blue"],
+}
+#: How each socket indication is marked on a host's row or lifeline.
+INDICATION_MARKERS = {
+    "FD_ACCEPT": dict(marker="^", color=OKABE_ITO["blue"], markeredgecolor="white", markersize=7),
+    "FD_CONNECT": dict(marker="o", color=OKABE_ITO["black"], markeredgecolor="white", markersize=6),
+    "FD_READ": dict(marker="D", color=OKABE_ITO["yellow"], markeredgecolor="black", markersize=5),
+    "FD_CLOSE": dict(marker="X", color=OKABE_ITO["reddish_purple"], markeredgecolor="black",
+                     markersize=7, markeredgewidth=0.5),
+}
+DPI = 150
+FORMATS = ("png", "svg")
+
+RC = {
+    "font.size": 10, "axes.titlesize": 11, "axes.labelsize": 10, "figure.titlesize": 12,
+    "xtick.labelsize": 9, "ytick.labelsize": 9, "legend.fontsize": 9, "legend.title_fontsize": 9,
+    "axes.spines.top": False, "axes.spines.right": False, "axes.grid": False,
+    "grid.color": "#dddddd", "grid.linewidth": 0.6, "axes.prop_cycle": matplotlib.cycler(color=CYCLE),
+    "figure.dpi": DPI, "savefig.dpi": DPI, "svg.hashsalt": "mpsim", "svg.fonttype": "path",
+    "figure.constrained_layout.use": True,
+}
+
+
+@contextlib.contextmanager
+def style():
+    """The mpsim look, for the figures drawn inside the block."""
+    with matplotlib.rc_context(RC):
+        yield
+
+
+def figure(width: float, height: float) -> Figure:
+    """A new figure of ``width`` × ``height`` inches at ``DPI``, constrained layout."""
+    return Figure(figsize=(width, height), dpi=DPI, layout="constrained")
+
+
+def output_path(path, format=None) -> tuple[Path, str]:
+    """The file to write and its format: ``format`` if given, else the suffix of ``path``
+    (png or svg), else png. A missing or contradicting suffix is set to the format's."""
+    path = Path(path)
+    suffix = path.suffix.lower().lstrip(".")
+    fmt = (format or (suffix if suffix in FORMATS else "png")).lower()
+    if fmt not in FORMATS:
+        raise ValueError(f"plot format {format!r} is not supported; use one of {', '.join(FORMATS)}")
+    if suffix != fmt:
+        path = path.with_suffix(f".{fmt}") if suffix in FORMATS or not suffix else \
+            path.with_name(f"{path.name}.{fmt}")
+    return path, fmt
+
+
+def save(fig: Figure, path, format=None) -> Path:
+    """Write ``fig`` (deterministically: no date in SVG) and return the path written."""
+    path, fmt = output_path(path, format)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    metadata = {"Date": None} if fmt == "svg" else {"Software": "mpsim (matplotlib)"}
+    fig.savefig(path, format=fmt, dpi=DPI, metadata=metadata)
+    return path
+
+
+def note(ax, text: str) -> None:
+    """Write ``text`` in the middle of an empty axes (a figure with nothing to show says why)."""
+    ax.text(0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center", color="#555555")
+    ax.set_axis_off()
+
+
+def thin_labels(count: int, most: int) -> int:
+    """Label every k-th of ``count`` ticks so that at most ``most`` are labelled; returns k."""
+    return max(1, -(-count // most))

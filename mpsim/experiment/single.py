@@ -13,39 +13,31 @@ from mpsim import __version__
 from mpsim.scenario import build, load_plan
 
 
-def _stats(values) -> dict:
-    values = np.asarray([v for v in values if v == v], dtype=float)
-    if values.size == 0:
-        return {"n": 0, "mean": None, "p50": None, "p95": None, "max": None}
-    return {"n": int(values.size), "mean": float(values.mean()), "p50": float(np.quantile(values, 0.5)),
-            "p95": float(np.quantile(values, 0.95)), "max": float(values.max())}
-
-
 def summarize(run, joins, wall: float) -> dict:
-    """summary.json: scenario, seed, durations, event count, joins by method and outcome with
-    latency statistics (for nonrooted joins: first data − request)."""
+    """summary.json: scenario, seed, durations, event count, joins by method (and by session
+    and method) with their outcomes and latency statistics — for non-rooted joins the time
+    to first data — and the mean latency decomposed by method."""
+    from mpsim.analysis import (join_summary_dict, latency_decomposition, latency_stats,
+                                latency_table)
+
+    figures = latency_table(joins)
     by_method = {}
     for method, rows in joins.groupby("method", sort=True):
-        connected = rows[rows.outcome == "connected"]
-        figure = (connected.t_first_data - connected.t_request) if method == "nonrooted" else connected.latency
+        connected = figures[(figures.method == method) & (figures.outcome == "connected")]
         by_method[method] = {
             "outcomes": {k: int(v) for k, v in rows.outcome.value_counts().sort_index().items()},
-            "latency": _stats(figure),
+            "latency": latency_stats(connected.latency),
         }
-    summary = {
+    links = run.net.link_table()
+    delays = {(str(l.src), str(l.dst)): l.spec.delay.mean for l in run.net.links.values()}
+    return {
         "scenario": run.scenario.name, "seed": run.seed, "mpsim_version": __version__,
         "simulated_duration": run.sim.now, "wall_time": round(wall, 3),
         "events": run.sim.events_processed, "records": len(run.sim.recorder),
-        "joins": int(len(joins)), "methods": by_method,
+        "joins": int(len(joins)), "methods": by_method, "sessions": join_summary_dict(joins),
+        "latency_decomposition": latency_decomposition(run.sim.recorder.frame(), joins, links,
+                                                       link_delays=delays),
     }
-    try:
-        from mpsim.analysis import latency_decomposition
-        summary["latency_decomposition"] = latency_decomposition(
-            run.sim.recorder.frame(), joins, run.net.link_table(),
-            link_delays={(str(l.src), str(l.dst)): l.spec.delay.mean for l in run.net.links.values()})
-    except ImportError:
-        pass
-    return summary
 
 
 def run_scenario(path, out=None, *, seed=None, overrides=(), plots=True, plot_format="png",

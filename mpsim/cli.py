@@ -202,14 +202,16 @@ def plot(out, plot_format):
 @click.argument("source", type=click.Path(dir_okay=False))
 @click.option("-o", "--out", "output", type=click.Path(dir_okay=False), default="topology.png",
               help="image to write (PNG or SVG by extension)")
-def topo(source, output):
+@click.option("--run", "run_dir", type=click.Path(file_okay=False),
+              help="a finished run's folder: draw its link load and multicast trees too")
+def topo(source, output, run_dir):
     """Draw and describe the topology of a SCENARIO or a GRAPHFILE.
 
-    Example: mpsim topo scenarios/quickstart.yaml -o topology.png
+    Example: mpsim topo scenarios/quickstart.yaml -o topology.png --run out/quickstart
     """
     from mpsim.experiment.topology import describe_topology
 
-    text = _guard(lambda: describe_topology(source, output), source)
+    text = _guard(lambda: describe_topology(source, output, run_dir), source)
     click.echo(text)
 
 

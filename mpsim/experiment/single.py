@@ -40,6 +40,17 @@ def summarize(run, joins, wall: float) -> dict:
     }
 
 
+def tree_table(run):
+    """The links of every session's data distribution tree at the end of the run."""
+    import pandas as pd
+    rows = []
+    for name, session in run.stack.sessions.items():
+        tree = getattr(session.state, "tree", None)
+        if tree is not None:
+            rows.extend((name, str(link.src), str(link.dst)) for link in tree.links())
+    return pd.DataFrame(rows, columns=["session", "src", "dst"])
+
+
 def run_scenario(path, out=None, *, seed=None, overrides=(), plots=True, plot_format="png",
                  progress=None) -> dict:
     """Load, build and run ``path``; write events.parquet, joins.csv, links.csv, summary.json
@@ -56,6 +67,7 @@ def run_scenario(path, out=None, *, seed=None, overrides=(), plots=True, plot_fo
     run.sim.recorder.to_parquet(out / "events.parquet")
     links = run.net.link_table(run.sim.now)
     links.to_csv(out / "links.csv", index=False, float_format="%.9g")
+    tree_table(run).to_csv(out / "trees.csv", index=False)
     summary = summarize(run, joins, wall)
     (out / "summary.json").write_text(json.dumps(summary, indent=2, default=_json_default) + "\n")
     if plots:

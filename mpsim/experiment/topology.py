@@ -9,8 +9,9 @@ import networkx as nx
 from mpsim.net import Topology
 
 
-def describe_topology(source, output) -> str:
-    """Draw the topology of a scenario (with its hosts) or of a graph file into ``output``."""
+def describe_topology(source, output, run_dir=None) -> str:
+    """Draw the topology of a scenario (with its hosts) or of a graph file into ``output``;
+    with ``run_dir`` (a run's output folder) also its link load and multicast trees."""
     source = Path(source)
     hosts = {}
     if source.suffix.lower() in (".yaml", ".yml"):
@@ -25,7 +26,22 @@ def describe_topology(source, output) -> str:
         graph.add_edge(name, node)
     from mpsim.plot import topology as draw
     suffix = Path(output).suffix.lower().lstrip(".") or "png"
-    draw(graph, output, hosts=list(hosts), format=suffix if suffix in ("png", "svg") else "png")
+    links = tree_links = None
+    if run_dir is not None:
+        import pandas as pd
+        run_dir = Path(run_dir)
+        if not (run_dir / "links.csv").is_file():
+            from mpsim.core.errors import ScenarioError
+            raise ScenarioError("not a run's output folder (no links.csv)", file=str(run_dir), line=0)
+        names = {str(n): n for n in graph.nodes}
+        links = pd.read_csv(run_dir / "links.csv", dtype={"src": str, "dst": str})
+        links["src"] = links.src.map(lambda x: names.get(x, x))
+        links["dst"] = links.dst.map(lambda x: names.get(x, x))
+        if (run_dir / "trees.csv").is_file():
+            trees = pd.read_csv(run_dir / "trees.csv", dtype={"src": str, "dst": str})
+            tree_links = [(names.get(a, a), names.get(b, b)) for a, b in zip(trees.src, trees.dst)]
+    draw(graph, output, hosts=list(hosts), tree_links=tree_links, links=links,
+         format=suffix if suffix in ("png", "svg") else "png")
     g = topology.graph
     parts = [f"{g.number_of_nodes()} routers, {g.number_of_edges()} links, {len(hosts)} hosts",
              f"connected: {nx.is_connected(g)}"]

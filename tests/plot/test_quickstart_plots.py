@@ -35,3 +35,16 @@ def test_topo_draws_the_quickstart_topology(tmp_path):
     h, w = mpimg.imread(target).shape[:2]
     assert_figure(target)
     assert w >= 6 * DPI
+
+
+def test_topo_with_a_run_draws_load_and_trees(tmp_path):
+    out = tmp_path / "run"
+    assert CliRunner().invoke(main, ["run", QUICKSTART, "-o", str(out), "-q", "--no-plots"]).exit_code == 0
+    trees = (out / "trees.csv").read_text().splitlines()
+    assert trees[0] == "session,src,dst" and "lecture,teacher,0" in trees
+    target = tmp_path / "loaded.png"
+    result = CliRunner().invoke(main, ["topo", QUICKSTART, "-o", str(target), "--run", str(out)])
+    assert result.exit_code == 0, result.output
+    assert_figure(target)
+    bad = CliRunner().invoke(main, ["topo", QUICKSTART, "-o", str(target), "--run", str(tmp_path)])
+    assert bad.exit_code == 2 and "Traceback" not in bad.output

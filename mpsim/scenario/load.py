@@ -6,13 +6,16 @@ Every mistake comes back as one ``ScenarioError`` whose text is
 
 from __future__ import annotations
 
+import copy
 import difflib
+import typing
 from pathlib import Path
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
 from mpsim.core.errors import ScenarioError
+from mpsim.scenario import model as m
 from mpsim.scenario.model import Scenario
 from mpsim.scenario.yamlsource import Lines, dotted, load_yaml
 
@@ -39,6 +42,75 @@ def _types(annotation):
     return out
 
 
+# -- where a path of the data lands in the models --------------------------------------------
+
+_ACTIONS = {"listen": m.Listen, "invite": m.Invite, "request": m.Request, "join": m.Join,
+            "leave": m.Leave, "fail": m.Fail, "recover": m.Fail, "churn": m.Churn}
+
+
+def _models_in(annotation) -> list:
+    return [t for t in _types(annotation) if isinstance(t, type) and issubclass(t, BaseModel)]
+
+
+def _pick(models: list, value):
+    """The model a value is meant to be, among the members of a union."""
+    if not models:
+        return None
+    if len(models) == 1:
+        return models[0]
+    if m.HostSpec in models:
+        return m.HostGroup if isinstance(value, dict) and "nodes" in value else m.HostSpec
+    if isinstance(value, dict) and isinstance(value.get("do"), str):
+        return _ACTIONS.get(value["do"])
+    return None
+
+
+def _field(model, name):
+    for field_name, field in model.model_fields.items():
+        if name in (field_name, field.alias):
+            return field
+    return None
+
+
+def model_at(data, path):
+    """The pydantic model whose fields the mapping at ``path`` holds, or None (a free-form
+    mapping such as ``params``, or a path the models do not have)."""
+    model, node = Scenario, data
+    annotation = None
+    for part in path:
+        if model is not None:
+            field = _field(model, part)
+            if field is None:
+                return None
+            annotation, model = field.annotation, None
+        elif annotation is not None:
+            origin = typing.get_origin(annotation)
+            args = [a for a in typing.get_args(annotation) if a is not type(None)]
+            if origin is typing.Union and len(args) == 1:
+                annotation, origin = args[0], typing.get_origin(args[0])
+                args = typing.get_args(annotation)
+            if origin in (list, dict) and args:
+                annotation = args[-1]
+            else:
+                return None
+        else:
+            return None
+        node = node.get(part) if isinstance(node, dict) else (
+            node[part] if isinstance(node, list) and isinstance(part, int) and part < len(node) else None)
+        if typing.get_origin(annotation) in (list, dict):
+            continue
+        model = _pick(_models_in(annotation), node)
+        if model is not None:
+            annotation = None
+    return model
+
+
+def _allowed_fields(model) -> list:
+    return [field.alias or name for name, field in model.model_fields.items()]
+
+
+# -- pydantic errors as sentences ------------------------------------------------------------
+
 def real_path(data, loc) -> tuple:
     """Map a pydantic error location to a path in the data (dropping union tags)."""
     path, node = [], data
@@ -51,12 +123,12 @@ def real_path(data, loc) -> tuple:
                 key = next(k for k in node if str(k) == str(part))
                 path.append(key)
                 node = node[key]
-            elif isinstance(part, str) and part == "from" or part == "source":
+            elif part in ("from", "source"):
                 path.append("from")
                 node = node.get("from")
             else:
                 # a union tag or a missing field: keep it only if it is a field name
-                if isinstance(part, str) and not _is_tag(part):
+                if not (isinstance(part, str) and _is_tag(part)):
                     path.append(part)
                     node = None
         elif isinstance(node, list) and isinstance(part, int) and part < len(node):
@@ -71,11 +143,58 @@ def real_path(data, loc) -> tuple:
     return tuple(path)
 
 
-_TAGS = {"listen", "invite", "request", "join", "leave", "fail", "recover", "churn", "one", "group"}
+_TAGS = {"listen", "invite", "request", "join", "leave", "fail", "recover", "churn", "one", "group",
+         "int", "str", "float", "bool", "none", "list", "dict", "tuple", "[key]"}
 
 
 def _is_tag(part: str) -> bool:
     return part in _TAGS or "[" in part or part.startswith("function-")
+
+
+#: What a type error expected, by pydantic error type.
+_EXPECTED = {
+    "int_type": "an integer", "int_parsing": "an integer", "int_from_float": "a whole number",
+    "float_type": "a number", "float_parsing": "a number", "string_type": "a string",
+    "bool_type": "true or false", "bool_parsing": "true or false", "list_type": "a list",
+    "tuple_type": "a list", "dict_type": "a mapping", "model_type": "a mapping of fields",
+    "model_attributes_type": "a mapping of fields", "none_required": "null",
+}
+
+#: A mapping of each kind, as an example of what to write.
+_EXAMPLES = {
+    m.TopologySpec: "{generator: balanced_tree, params: {r: 2, h: 2}}",
+    m.LinkDefaults: "{delay: 2ms, bandwidth: 100Mbps}", m.LinkAttributes: "{delay: 1ms, bandwidth: 1Gbps}",
+    m.Override: "{edge: [0, 1], delay: 20ms}", m.HostSpec: "{node: 0}",
+    m.HostGroup: "{nodes: [1, 2], name: 'h{i}'}", m.SessionSpec: "{name: news, provider: ipmc, rp: 0}",
+    m.Spread: "{dist: uniform, low: 0s, high: 1s}",
+    m.Traffic: "{from: source, session: news, rate: 20/s, size: 500B}",
+    m.TraceSpec: "{packets: false}", m.Sweep: "{replications: 3, grid: {topology.links.loss: [0, 0.01]}}",
+}
+_ACTION_EXAMPLE = "{at: 1s, host: h1, do: join, session: news}"
+
+
+def _got(value) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    if value is None:
+        return "null"
+    return repr(value)
+
+
+def _expected(error, data, path) -> str | None:
+    """What a type or literal error expected, as words; None for other errors."""
+    kind = error["type"]
+    if kind == "literal_error":
+        return error.get("ctx", {}).get("expected", "").replace("' or '", "', '")
+    if kind in ("model_type", "model_attributes_type"):
+        model = model_at(data, path)
+        if model is None and path[:1] == ("actions",) and len(path) == 2:
+            return f"an action, a mapping such as {_ACTION_EXAMPLE}"
+        example = _EXAMPLES.get(model)
+        return f"a mapping such as {example}" if example else _EXPECTED[kind]
+    return _EXPECTED.get(kind)
 
 
 def _message(error, data, path) -> str:
@@ -85,39 +204,112 @@ def _message(error, data, path) -> str:
         msg = msg[len("Value error, "):]
     if kind == "extra_forbidden":
         name = path[-1] if path else "?"
-        hint = difflib.get_close_matches(str(name), sorted(_field_names()), n=1)
-        return f"unknown field {name!r}" + (f"; did you mean {hint[0]!r}?" if hint else
-                                             "; see the scenario reference (mpsim validate --explain)")
+        model = model_at(data, path[:-1])
+        allowed = _allowed_fields(model) if model is not None else sorted(_field_names())
+        hint = difflib.get_close_matches(str(name), allowed, n=1)
+        return (f"unknown field {name!r}" + (f" (did you mean {hint[0]!r}?)" if hint else "")
+                + (f"; allowed here: {', '.join(allowed)}" if model is not None else
+                   "; see the scenario reference (mpsim validate --explain)"))
     if kind == "missing":
-        return "this field is required"
+        if path and isinstance(path[-1], int):
+            return "too few items: an edge or link is a pair of nodes, e.g. [0, 1]"
+        model = model_at(data, path[:-1])
+        field = _field(model, path[-1]) if model is not None and path else None
+        return "this field is required" + (f" ({field.description})" if field is not None
+                                           and field.description else "")
     if kind == "union_tag_invalid":
-        return msg.replace("Input tag", "action").replace("found using 'do'", "in 'do'")
+        tag = error.get("ctx", {}).get("tag")
+        return f"'do: {tag}' is not an action; allowed: {', '.join(_ACTIONS)}"
     if kind == "union_tag_not_found":
-        return "an action needs 'do': one of listen, invite, request, join, leave, fail, recover, churn"
+        return "an action needs 'do': one of " + ", ".join(_ACTIONS)
     value = error.get("input")
-    if kind not in ("model_type",) and value is not None and not isinstance(value, (dict, list)):
+    if kind in ("too_long", "too_short") and isinstance(value, (list, tuple)):
+        if path and path[-1] in ("edge", "link"):
+            return f"expected a pair of nodes, e.g. [0, 1] (got {len(value)} items)"
+        ctx = error.get("ctx", {})
+        bound = (f"at least {ctx['min_length']}" if kind == "too_short" and "min_length" in ctx else
+                 f"at most {ctx['max_length']}" if "max_length" in ctx else "another number of")
+        return f"expected a list of {bound} item(s) (got {len(value)})"
+    expected = _expected(error, data, path)
+    if expected is not None:
+        return f"expected {expected} (got {_got(value)})"
+    if value is not None and not isinstance(value, (dict, list)) and repr(value) not in msg:
         return f"{msg} (got {value!r})"
     return msg
+
+
+def _merge(group, data, path) -> str:
+    """One message for the errors pydantic gives at one place, one per member of a union."""
+    custom = [e for e in group if _expected(e, data, path) is None]
+    if custom:
+        return _message(custom[0], data, path)
+    expected = []
+    for error in group:
+        text = _expected(error, data, path)
+        if text not in expected:
+            expected.append(text)
+    return f"expected {' or '.join(expected)} (got {_got(group[0].get('input'))})"
+
+
+def _blame(path, message, lines: Lines) -> str:
+    """Name the ``--set`` that put a bad value at ``path``, since the file does not show it."""
+    for where, item in getattr(lines, "overrides", ()):
+        if path[:len(where)] == where or where[:len(path)] == path:
+            return f"{item}: {message}"
+    return message
+
+
+def blame_overrides(exc: ScenarioError, lines: Lines) -> ScenarioError:
+    """``exc`` (from a cross-check) naming the ``--set`` that gave its field its value."""
+    for where, item in getattr(lines, "overrides", ()):
+        field = dotted(where)
+        if exc.field and (exc.field == field or exc.field.startswith((field + ".", field + "["))):
+            exc.message = f"{item}: {exc.message}"
+            exc.args = (exc.message,)
+            break
+    return exc
+
+
+def _check_numbers(value, path, lines: Lines) -> None:
+    """No integer too large for a float (the unit parsers would overflow, not refuse)."""
+    if isinstance(value, bool):
+        return
+    if isinstance(value, int):
+        try:
+            float(value)
+        except OverflowError:
+            raise lines.error(path, f"a number of {len(str(abs(value)))} digits is too large; allowed: "
+                                    "numbers below 1.8e308") from None
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_numbers(item, path + (key,), lines)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _check_numbers(item, path + (i,), lines)
 
 
 def validate(data, lines: Lines) -> Scenario:
     """Validate parsed YAML ``data``; the first error is raised, the others attached."""
     if not isinstance(data, dict):
-        raise lines.error((), f"a scenario is a mapping of fields, not {type(data).__name__}; "
-                              "allowed: name, description, seed, duration, topology, hosts, sessions, "
+        raise lines.error((), f"a scenario is a mapping of fields, not {type(data).__name__}; allowed: "
+                              "name, description, seed, duration, topology, hosts, sessions, "
                               "actions, traffic, trace, sweep")
+    _check_numbers(data, (), lines)
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
-        errors = []
+        groups: dict = {}
         for error in exc.errors():
-            path = real_path(data, error["loc"])
-            errors.append(lines.error(path, _message(error, data, path)))
+            groups.setdefault(real_path(data, error["loc"]), []).append(error)
+        errors = [lines.error(path, _blame(path, _merge(group, data, path), lines))
+                  for path, group in groups.items()]
         errors.sort(key=lambda e: e.line)
         first = errors[0]
         first.others = errors[1:]
         raise first from None
 
+
+# -- --set and sweep keys --------------------------------------------------------------------
 
 def parse_value(text: str):
     """A ``--set`` value as YAML reads it (``3`` -> 3, ``2ms`` -> '2ms', ``[1, 2]`` -> list)."""
@@ -141,9 +333,10 @@ def set_path(data, dotted_path: str, value, lines: Lines, origin: str = "--set")
             if index is None and part.isdigit() and int(part) < len(node):
                 index = int(part)
             if index is None:
-                names = [str(item.get("name")) for item in node if isinstance(item, dict)]
+                names = [str(item.get("name")) for item in node if isinstance(item, dict)
+                         and "name" in item]
                 raise lines.error(path, f"{origin} {dotted_path}: no item named {part!r}; allowed: "
-                                        f"{', '.join(names) or 'none'}")
+                                        + (", ".join(names) if names else f"an index below {len(node)}"))
             path += (index,)
             if last:
                 node[index] = value
@@ -161,8 +354,32 @@ def set_path(data, dotted_path: str, value, lines: Lines, origin: str = "--set")
                 node[key] = {}
             node = node[key]
         else:
-            raise lines.error(path, f"{origin} {dotted_path}: {dotted(path)} is a value, not a mapping")
+            raise lines.error(path[:-1], f"{origin} {dotted_path}: {dotted(path)} is a value, not a "
+                                         "mapping")
     return path
+
+
+def _sweep_points(data, scenario, lines: Lines) -> list:
+    """Check each ``sweep.grid`` key is a path into the scenario and each of its values is
+    valid there (one key at a time); returns ``[(key, index, data), ...]`` for the cross-checks."""
+    points = []
+    for key, values in scenario.sweep.grid.items():
+        where = ("sweep", "grid", key)
+        for i, value in enumerate(values):
+            point = copy.deepcopy(data)
+            try:
+                target = set_path(point, key, value, lines, origin="sweep key")
+                validate(point, lines)
+            except ScenarioError as exc:
+                if exc.message.startswith(("sweep key", "unknown field")) and (
+                        not exc.message.startswith("unknown field") or exc.field == dotted(target)):
+                    reason = exc.message.split(": ", 1)[-1] if exc.message.startswith("sweep key") \
+                        else exc.message
+                    raise lines.error(where, f"{key!r} is not a path into the scenario: {reason}") from None
+                inner = "" if exc.field == dotted(target) else f"{exc.field or 'scenario'}: "
+                raise lines.error(where + (i,), f"{key} = {value!r}: {inner}{exc.message}") from None
+            points.append((key, i, point))
+    return points
 
 
 def load(path, overrides=()) -> tuple[Scenario, Lines, Path]:
@@ -176,16 +393,15 @@ def load(path, overrides=()) -> tuple[Scenario, Lines, Path]:
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError(f"cannot read the file: {exc}", file=file, line=0) from None
     data, lines = load_yaml(text, file)
+    lines.overrides = []
     for item in overrides:
         if "=" not in item:
             raise lines.error((), f"--set {item!r}: expected KEY=VALUE, e.g. topology.links.loss=0.01")
         key, value = item.split("=", 1)
         if not isinstance(data, dict):
             break
-        set_path(data, key.strip(), parse_value(value), lines)
+        where = set_path(data, key.strip(), parse_value(value), lines)
+        lines.overrides.append((where, f"--set {item}"))
     scenario = validate(data, lines)
-    if scenario.sweep is not None:
-        import copy
-        for i, key in enumerate(scenario.sweep.grid):
-            set_path(copy.deepcopy(data), key, None, lines, origin="sweep key")
+    lines.sweep_points = _sweep_points(data, scenario, lines) if scenario.sweep is not None else []
     return scenario, lines, path.parent

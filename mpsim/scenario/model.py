@@ -9,25 +9,86 @@ exist, nodes are in the graph, a provider can do an action) are in
 
 from __future__ import annotations
 
+import inspect
+import ipaddress
+import re
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import (BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag,
+import networkx as nx
+from pydantic import (BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, StrictBool, Tag,
                       field_validator, model_validator)
 
 from mpsim.core.distributions import make_distribution
 from mpsim.core.units import parse_duration, parse_frequency, parse_rate, parse_size
 from mpsim.net.loss import make_loss
+from mpsim.net.topology import generator_names
+
 
 Node = Union[int, str]
+
+
+def _node(value):
+    """A node id is an int (generator topologies) or a str (graph files); nothing else,
+    so that ``true`` or ``1.5`` is not quietly read as node 1."""
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise ValueError(f"a node id is an integer (generator topologies) or a name (graph files), "
+                         f"not {value!r}")
+    return value
+
+
+def _nodes(value):
+    """``_node`` on each item of a list (an edge, a group's nodes); other shapes are left to
+    the field's type."""
+    if isinstance(value, (list, tuple)):
+        for item in value:
+            _node(item)
+    return value
+
+
+def _count(value):
+    """An integer; ``true``/``false`` are not counts (pydantic would read them as 1 and 0)."""
+    if isinstance(value, bool):
+        raise ValueError(f"expected an integer (got {value!r})")
+    return value
+
+
+def node_validator(*fields):
+    return field_validator(*fields, mode="before")(lambda cls, value: _node(value) if value is not None
+                                                   else value)
+
+
+def nodes_validator(*fields):
+    return field_validator(*fields, mode="before")(lambda cls, value: _nodes(value))
+
+
+def count_validator(*fields):
+    return field_validator(*fields, mode="before")(lambda cls, value: _count(value))
+
+
 Duration = Annotated[float, BeforeValidator(parse_duration)]
 Rate = Annotated[float, BeforeValidator(parse_rate)]
 Size = Annotated[int, BeforeValidator(parse_size)]
 Frequency = Annotated[float, BeforeValidator(parse_frequency)]
 
 
+def _check_shape(value) -> None:
+    """A distribution or loss mapping has string keys and a string ``dist`` (what the parsers
+    in core/ expect); anything else is the user's mistake, said as one."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise ValueError(f"key {key!r} is not a name; allowed: dist and its parameters, or "
+                                 "gilbert_elliott: {p, r, loss_good, loss_bad}")
+            _check_shape(item)
+        if "dist" in value and not isinstance(value["dist"], str):
+            raise ValueError(f"dist = {value['dist']!r} is not a distribution's name; allowed: "
+                             "uniform, exponential, normal, lognormal, constant")
+
+
 def _spec(parse):
     """Validate with ``parse`` but keep what the user wrote (the model layer builds from it)."""
     def check(value):
+        _check_shape(value)
         parse(value)
         return value
     check.parses = parse.__name__
@@ -50,6 +111,8 @@ class LinkAttributes(Strict):
     loss: LossSpec | None = Field(None, description="Bernoulli probability, or {gilbert_elliott: "
                                   "{p, r, loss_good, loss_bad}}")
 
+    _counts = count_validator("queue")
+
 
 class LinkDefaults(LinkAttributes):
     delay: DelaySpec = Field("1ms", description="propagation delay of every link (default 1 ms)")
@@ -61,6 +124,8 @@ class LinkDefaults(LinkAttributes):
 class Override(LinkAttributes):
     edge: tuple[Node, Node] = Field(description="the two nodes of the link (both directions change)")
 
+    _nodes = nodes_validator("edge")
+
 
 class TopologySpec(Strict):
     generator: str | None = Field(None, description="a networkx generator by name, e.g. balanced_tree")
@@ -69,6 +134,35 @@ class TopologySpec(Strict):
     links: LinkDefaults = Field(default_factory=LinkDefaults, description="defaults for every link")
     overrides: list[Override] = Field(default_factory=list, description="per-link changes")
     processing: Duration = Field(0.0, description="per-router handling time of a control message")
+
+    @field_validator("params")
+    @classmethod
+    def check_params(cls, params, info):
+        """Names the generator does not take, and ``true``/``false`` for a parameter that is not
+        a flag (networkx would read ``r: true`` as 1), are errors here, at the params' line."""
+        generator = info.data.get("generator")
+        fn = getattr(nx, generator, None) if isinstance(generator, str) else None
+        if fn is None or generator not in generator_names():
+            return params                      # an unknown generator is reported at build time
+        signature = inspect.signature(fn)
+        named = {name: p for name, p in signature.parameters.items()
+                 if p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL) and name != "backend"}
+        open_ended = any(p.kind == p.VAR_KEYWORD and name != "backend_kwargs"
+                         for name, p in signature.parameters.items())
+        shown = ", ".join(n for n in named if n != "create_using") or "none"
+        for key, value in params.items():
+            parameter = named.get(key)
+            if parameter is None:
+                if open_ended:
+                    continue
+                raise ValueError(f"{generator} has no parameter {key!r}; allowed: {shown}")
+            if isinstance(value, bool) and not isinstance(parameter.default, bool):
+                raise ValueError(f"{key} = {str(value).lower()}: {generator}'s {key!r} is not a flag; "
+                                 "allowed: a number or what networkx documents for it")
+        missing = [n for n, p in named.items() if p.default is p.empty and n not in params]
+        if missing:
+            raise ValueError(f"{generator} needs {', '.join(map(repr, missing))}; allowed: {shown}")
+        return params
 
     @model_validator(mode="after")
     def one_source(self):
@@ -81,11 +175,15 @@ class HostSpec(Strict):
     node: Node = Field(description="the topology node the host's access link attaches to")
     access: LinkAttributes | None = Field(None, description="the access link, if not the defaults")
 
+    _nodes = node_validator("node")
+
 
 class HostGroup(Strict):
     nodes: list[Node] = Field(min_length=1, description="one host on each of these nodes")
     name: str = Field("{i}", description="name pattern: {i} counts from 1, {node} is the node")
     access: LinkAttributes | None = Field(None, description="their access links, if not the defaults")
+
+    _nodes = nodes_validator("nodes")
 
 
 def _host_kind(value):
@@ -108,8 +206,41 @@ class SessionSpec(Strict):
     igmp: dict[str, Any] | None = Field(None, description="IGMP parameters, e.g. {version: 3}")
     pim: dict[str, Any] | None = Field(None, description="PIM parameters (t_periodic, holdtime)")
     scope: int | None = Field(None, ge=1, description="multicast hop limit in routers (default none)")
-    loopback: bool = Field(True, description="a sender also receives its own data (M15)")
+    loopback: StrictBool = Field(True, description="a sender also receives its own data (M15)")
     give_up: Duration | None = Field(None, description="a non-rooted join with no data by then is timed_out")
+
+    _nodes = node_validator("rp")
+    _counts = count_validator("max_outstanding", "scope")
+
+    @field_validator("timers")
+    @classmethod
+    def check_conference_timers(cls, timers, info):
+        """A conference's timers (T1, timeout) are durations > 0; the atm provider's are
+        checked, with its defaults, when the scenario is prepared."""
+        if timers is None or info.data.get("provider") != "conference":
+            return timers
+        unknown = sorted(set(timers) - {"T1", "timeout"})
+        if unknown:
+            raise ValueError(f"unknown conference timer(s) {', '.join(map(repr, unknown))}; "
+                             "allowed: T1, timeout")
+        for name, value in timers.items():
+            if parse_duration(value) <= 0:
+                raise ValueError(f"{name} = {value!r}: allowed a duration > 0")
+        return timers
+
+    @field_validator("group")
+    @classmethod
+    def check_group(cls, value):
+        if value is None:
+            return value
+        try:
+            multicast = ipaddress.ip_address(value).is_multicast
+        except ValueError:
+            multicast = False
+        if not multicast:
+            raise ValueError(f"{value!r} is not an IP multicast group address; allowed: an address "
+                             "in 224.0.0.0/4 (e.g. 239.1.1.1) or ff00::/8")
+        return value
 
 
 Policy = Union[Literal["accept", "reject"], dict[str, Any]]
@@ -196,6 +327,9 @@ class Fail(Strict):
     link: tuple[Node, Node] | None = Field(None, description="the link's two nodes")
     node: Node | None = Field(None, description="a node (all its links fail with it)")
 
+    _nodes = node_validator("node")
+    _links = nodes_validator("link")
+
     @model_validator(mode="after")
     def one_target(self):
         if (self.link is None) == (self.node is None):
@@ -224,16 +358,26 @@ class Traffic(Strict):
 
 
 class TraceSpec(Strict):
-    packets: bool = Field(False, description="record every packet hop (costly)")
+    packets: StrictBool = Field(False, description="record every packet hop (costly)")
 
 
 class Sweep(Strict):
     replications: int = Field(1, ge=1, description="runs per grid point, seeds seed, seed+1, ...")
     grid: dict[str, list[Any]] = Field(default_factory=dict, description="dotted path -> values to try")
 
+    _counts = count_validator("replications")
+
+    @field_validator("grid")
+    @classmethod
+    def check_grid(cls, value):
+        for key, values in value.items():
+            if not values:
+                raise ValueError(f"sweep key {key!r} has no values; allowed: a list of at least 1 item")
+        return value
+
 
 class Scenario(Strict):
-    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$", description="names the output folder")
+    name: str = Field(description="names the output folder: letters, digits, '_', '.', '-'")
     description: str = Field("", description="what the scenario is for")
     seed: int = Field(0, ge=0, description="run seed; every random stream derives from it")
     duration: Duration = Field(description="simulated time; the run also stops when nothing is left to happen")
@@ -244,3 +388,13 @@ class Scenario(Strict):
     traffic: list[Traffic] = Field(default_factory=list, description="data flows on sessions")
     trace: TraceSpec = Field(default_factory=TraceSpec, description="what to record beyond the default")
     sweep: Sweep | None = Field(None, description="only for `mpsim sweep`: a grid x replications")
+
+    _counts = count_validator("seed")
+
+    @field_validator("name")
+    @classmethod
+    def check_name(cls, value):
+        if not re.fullmatch(r"[A-Za-z0-9_.-]+", value) or value in (".", ".."):
+            raise ValueError(f"{value!r} cannot name an output folder; allowed: letters, digits, "
+                             "'_', '.' and '-' (e.g. lecture_2)")
+        return value

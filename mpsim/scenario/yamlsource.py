@@ -53,13 +53,11 @@ def load_yaml(text: str, file: str):
         if node is None:
             raise ScenarioError("the file is empty; allowed: a mapping with name, topology, hosts, "
                                 "sessions, actions", file=file, line=1)
-        _walk(node, (), lines)
+        _walk(node, (), lines, _key_maker(loader))
         data = loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else 1
-        raise ScenarioError(f"YAML syntax: {exc.problem or exc}"
-                            + (f" ({exc.context})" if exc.context else ""), file=file, line=line) from None
+        line, message = _syntax_error(exc)
+        raise ScenarioError(message, file=file, line=line) from None
     except yaml.YAMLError as exc:
         raise ScenarioError(f"YAML: {exc}", file=file, line=1) from None
     finally:
@@ -67,32 +65,76 @@ def load_yaml(text: str, file: str):
     return data, lines
 
 
-def _walk(node, path: tuple, lines: Lines) -> None:
+#: Syntax errors whose cause is usually an opening the parser saw lines before it noticed:
+#: they are reported at the opening, naming both lines.
+_OPENINGS = {"while parsing a flow mapping": "the '{...}' mapping",
+             "while parsing a flow sequence": "the '[...]' list",
+             "while scanning a quoted scalar": "the quoted string"}
+
+
+def _syntax_error(exc: yaml.MarkedYAMLError) -> tuple[int, str]:
+    """The line and the message of a YAML syntax error."""
+    problem = exc.problem or str(exc)
+    mark = exc.problem_mark or exc.context_mark
+    line = mark.line + 1 if mark is not None else 1
+    opening = _OPENINGS.get(exc.context or "")
+    if opening and exc.context_mark is not None and exc.context_mark.line + 1 < line:
+        return (exc.context_mark.line + 1,
+                f"YAML syntax: {opening} that starts on this line is not closed properly: "
+                f"{problem} on line {line}")
+    if "another document" in problem:
+        return line, "YAML syntax: a second document starts here; allowed: one document (no second '---')"
+    message = f"YAML syntax: {problem}" + (f" ({exc.context})" if exc.context else "")
+    if "'\\t'" in problem:
+        message += "; allowed: indentation with spaces, never tabs"
+    elif problem.startswith("expected <block end>"):
+        message += "; allowed: the keys of one mapping (or the items of one list) indented alike, " \
+                   "deeper than their parent's key"
+    elif problem == "mapping values are not allowed here":
+        message += "; allowed: one 'key: value' per line, or quotes around a value containing ': '"
+    elif "found undefined alias" in problem:
+        message += "; allowed: an alias (*name) of an anchor (&name) defined earlier"
+    return line, message
+
+
+def _key_maker(loader):
+    """A function from a key node to the key as the document will have it (``1`` and ``0x1``
+    are the same int key; a merge key ``<<`` or a non-scalar key has no simple value: None)."""
+    def key_of(node):
+        if not isinstance(node, yaml.ScalarNode) or node.tag == "tag:yaml.org,2002:merge":
+            return None
+        return loader.construct_object(node)
+    return key_of
+
+
+def _walk(node, path: tuple, lines: Lines, key_of, seen_nodes=None) -> None:
+    """Record the line of ``node`` and, once per node, of everything under it. An alias
+    (``*name``) is the anchored node itself: it is not walked again, so a recursive or
+    exponentially nested alias cannot run away."""
+    seen_nodes = set() if seen_nodes is None else seen_nodes
     lines.set(path, node.start_mark.line + 1)
+    if id(node) in seen_nodes:
+        return
+    seen_nodes.add(id(node))
     if isinstance(node, yaml.MappingNode):
         seen = {}
         for key_node, value_node in node.value:
-            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
-            if key in seen:
-                raise ScenarioError(f"duplicate key {key!r} (first on line {seen[key]}); allowed: each "
-                                    "key once", file=lines.file, line=key_node.start_mark.line + 1,
-                                    field=dotted(path + (key,)))
-            seen[key] = key_node.start_mark.line + 1
-            child = path + (_scalar_key(key_node),)
-            _walk(value_node, child, lines)
-            lines.set(child, key_node.start_mark.line + 1)
+            key = key_of(key_node)
+            line = key_node.start_mark.line + 1
+            if key is not None:
+                try:
+                    first = seen.get(key)
+                except TypeError:             # an unhashable key: the constructor reports it
+                    first, key = None, None
+                if first is not None:
+                    raise ScenarioError(f"duplicate key {key_node.value!r} (first on line {first}); "
+                                        "allowed: each key once", file=lines.file, line=line,
+                                        field=dotted(path + (key,)))
+                if key is not None:
+                    seen[key] = line
+            child = path + (key if key is not None else str(key_node.value),)
+            _walk(value_node, child, lines, key_of, seen_nodes)
+            lines.set(child, line)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
-            _walk(item, path + (i,), lines)
-
-
-def _scalar_key(node):
-    if not isinstance(node, yaml.ScalarNode):
-        return str(node.value)
-    value = node.value
-    if node.tag.endswith(":int"):
-        try:
-            return int(value)
-        except ValueError:
-            return value
-    return value
+            _walk(item, path + (i,), lines, key_of, seen_nodes)

@@ -28,9 +28,9 @@ def load_plan(path, overrides=()) -> Plan:
             prepare(validate(data, lines), lines, base)
         except ScenarioError as exc:
             value = scenario.sweep.grid[key][index]
+            field = "" if exc.field == key else f"{exc.field or 'scenario'}: "
             raise lines.error(("sweep", "grid", key, index),
-                              f"{key} = {value!r}: " + ("" if exc.field == key else
-                                                         f"{exc.field or 'scenario'}: ") + exc.message) from None
+                              f"{key} = {value!r}: {field}{exc.message}") from None
     return plan
 
 

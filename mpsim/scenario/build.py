@@ -103,7 +103,8 @@ def prepare(scenario: Scenario, lines, base_dir=".") -> Plan:
             raise lines.error(where + ("name",), f"session {session.name!r} is declared twice")
         sessions[session.name] = session
         if session.provider in ROOTED and session.root is None:
-            raise lines.error(where + ("root",), f"a {session.provider} session needs a root host")
+            raise lines.error(where + ("root",), f"{_article(session.provider)} {session.provider} "
+                                                 "session needs a root host; allowed: a host's name")
         if session.provider == "ipmc" and session.root is not None:
             raise lines.error(where + ("root",), "an ipmc session has no root (its control plane is "
                                                  "non-rooted); allowed: leave 'root' out")
@@ -129,7 +130,8 @@ def prepare(scenario: Scenario, lines, base_dir=".") -> Plan:
                               f"allowed: {', '.join(sessions) or 'none declared'}")
         allowed = ACTIONS_ALLOWED[action.do]
         if session.provider not in allowed:
-            raise lines.error(where + ("do",), f"{action.do!r} is not something a {session.provider} "
+            raise lines.error(where + ("do",), f"{action.do!r} is not something "
+                              f"{_article(session.provider)} {session.provider} "
                               f"session can do; allowed for {session.provider}: "
                               + ", ".join(a for a, p in ACTIONS_ALLOWED.items() if session.provider in p))
         actors = actors_of(action, plan, lines, where)
@@ -150,6 +152,10 @@ def prepare(scenario: Scenario, lines, base_dir=".") -> Plan:
         if flow.session not in sessions:
             raise lines.error(where + ("session",), f"session {flow.session!r} is not declared")
     return plan
+
+
+def _article(word: str) -> str:
+    return "an" if word[:1] in "aeiou" else "a"
 
 
 def _check_provider_options(session, lines, where) -> None:
@@ -175,6 +181,9 @@ def _check_provider_options(session, lines, where) -> None:
 
 def _unknown_host(name, plan) -> str:
     import difflib
+    if name in plan.groups:
+        return (f"{name!r} is a group of hosts; allowed here: one host, e.g. "
+                f"{plan.groups[name][0]!r}")
     hint = difflib.get_close_matches(str(name), list(plan.hosts) + list(plan.groups), n=1)
     return (f"host {name!r} is not declared" + (f"; did you mean {hint[0]!r}?" if hint else
             f"; allowed: one of {', '.join(list(plan.hosts)[:6])}" + (" ..." if len(plan.hosts) > 6 else "")))

@@ -116,11 +116,11 @@ def real_path(data, loc) -> tuple:
     path, node = [], data
     for part in loc:
         if isinstance(node, dict):
-            if part in node:
-                path.append(part)
-                node = node[part]
-            elif isinstance(part, str) and str(part) in {str(k) for k in node}:
-                key = next(k for k in node if str(k) == str(part))
+            # pydantic gives a key as it validated it (a key false as 0): find the real key
+            matches = [k for k in node if k == part or str(k) == str(part)]
+            exact = [k for k in matches if type(k) is type(part)]
+            if matches:
+                key = (exact or matches)[0]
                 path.append(key)
                 node = node[key]
             elif part in ("from", "source"):
@@ -232,7 +232,7 @@ def _message(error, data, path) -> str:
         return f"expected a list of {bound} item(s) (got {len(value)})"
     expected = _expected(error, data, path)
     if expected is not None:
-        return f"expected {expected} (got {_got(value)})"
+        return f"expected {expected} (got {_got(value)})" + _yaml_bool_hint([error])
     if value is not None and not isinstance(value, (dict, list)) and repr(value) not in msg:
         return f"{msg} (got {value!r})"
     return msg
@@ -248,7 +248,16 @@ def _merge(group, data, path) -> str:
         text = _expected(error, data, path)
         if text not in expected:
             expected.append(text)
-    return f"expected {' or '.join(expected)} (got {_got(group[0].get('input'))})"
+    return f"expected {' or '.join(expected)} (got {_got(group[0].get('input'))})" + _yaml_bool_hint(group)
+
+
+def _yaml_bool_hint(group) -> str:
+    """YAML 1.1 reads an unquoted no, yes, on, off as a boolean: say so where a word was meant."""
+    value = group[0].get("input")
+    if isinstance(value, bool) and any(e["type"] in ("string_type", "literal_error") for e in group):
+        return ("; YAML reads unquoted yes, no, on, off, true, false as booleans: put the word in "
+                "quotes")
+    return ""
 
 
 def _blame(path, message, lines: Lines) -> str:
@@ -270,8 +279,9 @@ def blame_overrides(exc: ScenarioError, lines: Lines) -> ScenarioError:
     return exc
 
 
-def _check_numbers(value, path, lines: Lines) -> None:
-    """No integer too large for a float (the unit parsers would overflow, not refuse)."""
+def _check_numbers(value, path, lines: Lines, seen=None) -> None:
+    """No integer too large for a float (the unit parsers would overflow, not refuse).
+    A container is visited once (YAML aliases share them, and may even nest one in itself)."""
     if isinstance(value, bool):
         return
     if isinstance(value, int):
@@ -280,12 +290,14 @@ def _check_numbers(value, path, lines: Lines) -> None:
         except OverflowError:
             raise lines.error(path, f"a number of {len(str(abs(value)))} digits is too large; allowed: "
                                     "numbers below 1.8e308") from None
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            _check_numbers(item, path + (key,), lines)
-    elif isinstance(value, list):
-        for i, item in enumerate(value):
-            _check_numbers(item, path + (i,), lines)
+    elif isinstance(value, (dict, list)):
+        seen = set() if seen is None else seen
+        if id(value) in seen:
+            return
+        seen.add(id(value))
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        for key, item in items:
+            _check_numbers(item, path + (key,), lines, seen)
 
 
 def validate(data, lines: Lines) -> Scenario:

@@ -135,6 +135,18 @@ class TopologySpec(Strict):
     overrides: list[Override] = Field(default_factory=list, description="per-link changes")
     processing: Duration = Field(0.0, description="per-router handling time of a control message")
 
+    @field_validator("overrides")
+    @classmethod
+    def one_override_per_link(cls, overrides):
+        first = {}
+        for i, item in enumerate(overrides):
+            link = frozenset(item.edge)
+            if link in first:
+                raise ValueError(f"edge {list(item.edge)} is overridden twice (items {first[link]} and "
+                                 f"{i}); allowed: one override per link, with all its changes")
+            first[link] = i
+        return overrides
+
     @field_validator("params")
     @classmethod
     def check_params(cls, params, info):
@@ -344,6 +356,13 @@ class Churn(ActionBase):
     mean_stay: Duration = Field(description="mean membership time (exponential)")
     until: Duration | None = Field(None, description="stop churning then (default: the run's end)")
 
+    @model_validator(mode="after")
+    def until_after_at(self):
+        if self.until is not None and self.until <= self.at:
+            raise ValueError(f"until ({self.until:g} s) is not after at ({self.at:g} s), so nothing "
+                             "would churn; allowed: until > at")
+        return self
+
 
 Action = Annotated[Union[Listen, Invite, Request, Join, Leave, Fail, Churn], Field(discriminator="do")]
 
@@ -355,6 +374,13 @@ class Traffic(Strict):
     size: Size = Field(description="bytes per packet")
     start: Duration = Field(0.0, description="first packet")
     stop: Duration | None = Field(None, description="no packet at or after this time")
+
+    @model_validator(mode="after")
+    def stop_after_start(self):
+        if self.stop is not None and self.stop <= self.start:
+            raise ValueError(f"stop ({self.stop:g} s) is not after start ({self.start:g} s), so no "
+                             "packet would be sent; allowed: stop > start")
+        return self
 
 
 class TraceSpec(Strict):

@@ -40,6 +40,8 @@ class Lines:
 def dotted(path) -> str:
     out = ""
     for part in path:
+        if isinstance(part, bool):            # a key YAML read as a boolean (no: ...)
+            part = str(part).lower()
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
     return out
 

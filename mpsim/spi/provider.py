@@ -51,6 +51,8 @@ class Provider:
         self.stack = stack
         self.sim = stack.sim
         self.network = stack.network
+        self.sent = 0           # control-message hop transmissions
+        self.delivered = 0      # control-message hop arrivals
 
     @property
     def roles(self) -> frozenset:
@@ -66,6 +68,24 @@ class Provider:
 
     def _unsupported(self, what: str):
         raise SocketError(WsaError.WSAEOPNOTSUPP, f"provider {self.name} cannot {what}")
+
+    # -- control messages -----------------------------------------------------------
+    def _control_arrived(self, msg, link, join_id) -> None:
+        """A control message reached ``link.dst``: count and record it, then hand it to
+        ``self._handle(msg, (node, previous node))`` after the router's processing time."""
+        node, prev = link.dst, link.src
+        self.delivered += 1
+        self.sim.recorder.record(self.sim.now, "proto", msg.kind, node, prev, None, msg.session,
+                                 join_id, None, "recv")
+        processing = self.network.processing
+        if processing > 0 and not self.network.is_host(node):
+            self.sim.call_later(processing, self._handle, msg, (node, prev))
+        else:
+            self._handle(msg, (node, prev))
+
+    def _handle(self, msg, where) -> None:
+        """Act on a control message at ``where = (node, previous node)`` (providers override)."""
+        raise NotImplementedError
 
     # -- sessions ----------------------------------------------------------------
     def open_session(self, session) -> None:

@@ -176,15 +176,7 @@ class IpmcProvider(Provider):
         if msg.kind == DATA:
             self._data_at_rp(packet)
             return
-        self.delivered += 1
-        node = link.dst
-        self.recorder.record(self.sim.now, "proto", msg.kind, node, link.src, None, msg.session,
-                             msg.join, None, "recv")
-        processing = self.network.processing
-        if processing > 0 and not self.network.is_host(node):
-            self.sim.call_later(processing, self._handle, msg, (node, link.src))
-        else:
-            self._handle(msg, (node, link.src))
+        self._control_arrived(msg, link, msg.join)
 
     def _handle(self, msg, where) -> None:
         node, prev = where

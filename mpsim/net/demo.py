@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 
-import networkx as nx
 
 from mpsim.core import Simulation
 from mpsim.core.units import format_duration

@@ -171,7 +171,6 @@ def topology(graph: nx.Graph, path, hosts=None, tree_links=None, links: pd.DataF
     """
     graph = nx.Graph(graph)
     host_of: dict = {}
-    all_hosts = 0
     if hosts is not None:
         if isinstance(hosts, dict):
             for host, router in hosts.items():

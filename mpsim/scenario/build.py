@@ -19,7 +19,7 @@ from mpsim.core.errors import MpsimError
 from mpsim.net import LinkSpec, Network, Topology
 from mpsim.protocols import PROVIDERS
 from mpsim.spi import JL_BOTH, JL_RECEIVER_ONLY, JL_SENDER_ONLY, Stack
-from mpsim.scenario.model import Churn, Fail, Invite, Join, Leave, Listen, Request, Scenario
+from mpsim.scenario.model import Churn, Fail, Invite, Join, Listen, Request, Scenario
 
 ROOTED = {"atm", "conference"}
 #: What each action needs of its session's provider.
@@ -220,9 +220,7 @@ class Run:
         self.scenario = scenario
         self.seed = scenario.seed if seed is None else seed
         self.sim = Simulation(self.seed, trace_packets=scenario.trace.packets)
-        topology = plan.topology
-        if self.seed != scenario.seed and scenario.topology.generator is not None:
-            pass  # the topology is part of the experiment: it keeps the scenario's seed
+        topology = plan.topology        # built with the scenario's seed: --seed varies the run, not the graph
         self.net = Network(self.sim, topology, processing=scenario.topology.processing)
         for name, (node, access) in plan.hosts.items():
             self.net.add_host(name, node, access)

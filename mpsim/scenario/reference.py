@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import typing
 
-from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
 from mpsim.scenario import model as m

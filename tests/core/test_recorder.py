@@ -5,7 +5,6 @@ import enum
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-import pytest
 
 from mpsim.core.recorder import Recorder
 

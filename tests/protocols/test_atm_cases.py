@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pytest
 
-from tests.world import HOP, ONE_WAY, chain
+from tests.world import ONE_WAY, chain
 
 
 def test_c1_root_invites_leaf_completes_at_1_0648():

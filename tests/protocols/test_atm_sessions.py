@@ -3,7 +3,6 @@
 import pytest
 
 from mpsim.net import LinkSpec, Topology
-from mpsim.spi import FD_CLOSE, FD_CONNECT
 from tests.world import CASE_LINK, HOP, ONE_WAY, World, chain, sent
 
 TAU = 100 * 8 / 1e6         # serialization of one 100 B control message at 1 Mbps

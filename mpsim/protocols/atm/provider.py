@@ -577,10 +577,7 @@ class AtmProvider(Provider):
         if party is None or party.state not in ("inviting", "active"):
             return
         call = party.call
-        was_active = party.state == "active"
-        self._withdraw(call, party, NORMAL)
-        if was_active and call.root_parties:
-            party.timer = self.sim.timer(call.timers.T398, lambda _p: None, party)
+        self._withdraw(call, party, NORMAL)   # released locally at once: T398 has nothing left to do
 
     def leave(self, socket) -> None:
         join = socket.join

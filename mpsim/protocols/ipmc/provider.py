@@ -20,9 +20,9 @@ stays ``pending`` until the first data packet reaches the member
 
 from __future__ import annotations
 
-import math
+from dataclasses import replace
 
-from mpsim.core.errors import ParameterError, SocketError
+from mpsim.core.errors import ParameterError
 from mpsim.net.multicast import MulticastTree
 from mpsim.net.packet import Packet
 from mpsim.protocols.ipmc.messages import (DATA, JOIN, LEAVE, PRUNE, QUERY, REPORT, IgmpMessage,
@@ -37,14 +37,6 @@ class Member:
 
     __slots__ = ("host", "socket", "join", "dr", "reporter", "response", "active", "receiver")
 
-    def receive(self, packet, link) -> None:
-        """A data packet down the tree reached this host (its own come by loopback)."""
-        if packet.msg.sender != self.host and self.active:
-            join = self.join
-            if join.outcome == "pending" and join.method == "nonrooted":
-                join.outcome = "connected"        # a conference join completes at admission
-            self.socket._data(packet.size, join, packet.msg.sender)
-
     def __init__(self, host, socket, join, dr):
         self.host = host
         self.socket = socket
@@ -54,6 +46,19 @@ class Member:
         self.response = None       # pending query-response Timer
         self.active = True
         self.receiver = True       # False for JL_SENDER_ONLY
+
+    def receive(self, packet, link) -> None:
+        """A data packet down the tree reached this host (its own come by loopback)."""
+        if packet.msg.sender != self.host and self.active:
+            self.deliver(packet.size, packet.msg.sender)
+
+    def deliver(self, size, sender) -> None:
+        """Session data for this member's socket; a non-rooted join completes with it
+        (a conference join completed at admission)."""
+        join = self.join
+        if join.outcome == "pending" and join.method == "nonrooted":
+            join.outcome = "connected"
+        self.socket._data(size, join, sender)
 
 
 class Segment:
@@ -491,7 +496,7 @@ class IpmcProvider(Provider):
         host = socket.host.name
         member = group.members.get(host)
         if group.loopback and member is not None and member.socket is socket and member.receiver:
-            self._deliver(group, member, size, host)                      # M15 loopback
+            member.deliver(size, host)                                    # M15 loopback
         packet = Packet(size, MulticastData(group.name, host, group.scope), host, group.rp)
         self.network.unicast(packet, host, group.rp)
 
@@ -502,15 +507,15 @@ class IpmcProvider(Provider):
         if packet.msg.ttl is None:
             group.tree.send(packet, at=group.rp)
             return
-        # M17: a scoped packet may pass at most ``ttl`` routers (those on its way to the
-        # RP included); routers past that do not forward it.
+        # M17: a scoped packet may pass at most ``ttl`` routers, those on its way to the RP
+        # included. The RP sends on a copy that carries what is left for the tree below it.
         path = self.network.routing.path(packet.src, group.rp) or [packet.src, group.rp]
-        used = sum(1 for node in path if not self.network.is_host(node))
-        self._scoped_forward(group, packet, group.rp, used)
+        left = packet.msg.ttl - sum(1 for node in path if not self.network.is_host(node))
+        if left >= 0:
+            msg = replace(packet.msg, ttl=left)
+            self._scoped_forward(group, Packet(packet.size, msg, packet.src, packet.dst), group.rp)
 
-    def _scoped_forward(self, group, packet, router, used) -> None:
-        if used > packet.msg.ttl:
-            return
+    def _scoped_forward(self, group, packet, router) -> None:
         for link in group.tree.out.get(router, ()):
             link.transmit(packet, self._scoped_arrive)
 
@@ -524,16 +529,9 @@ class IpmcProvider(Provider):
         if receiver is not None:
             receiver(packet, link)
         if not self.network.is_host(node):
-            depth, x = 0, node
+            depth, x = 0, node                     # routers below the RP, this one included
             while x != group.rp:
                 depth += 1
                 x = group.tree.parent[x].src
-            path = self.network.routing.path(packet.src, group.rp) or [packet.src, group.rp]
-            used = sum(1 for n in path if not self.network.is_host(n)) + depth
-            self._scoped_forward(group, packet, node, used)
-
-    def _deliver(self, group, member, size, sender) -> None:
-        join = member.join
-        if join.outcome == "pending" and join.method == "nonrooted":
-            join.outcome = "connected"
-        member.socket._data(size, join, sender)
+            if depth <= packet.msg.ttl:
+                self._scoped_forward(group, packet, node)

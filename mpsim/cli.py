@@ -19,6 +19,7 @@ from mpsim.core.errors import MpsimError, ScenarioError
 EXAMPLES = {
     "run": "mpsim run scenarios/quickstart.yaml -o out/quick --set topology.links.loss=0.01",
     "validate": "mpsim validate scenarios/*.yaml",
+    "sweep": "mpsim sweep scenarios/igmp_loss.yaml --jobs 2",
     "plot": "mpsim plot out/quickstart",
     "topo": "mpsim topo scenarios/classroom.yaml -o campus.png",
 }
@@ -27,6 +28,8 @@ EXAMPLES = {
 def _bad_input(exc: MpsimError, file=None) -> None:
     if isinstance(exc, ScenarioError):
         lines = [str(exc)] + [str(e) for e in getattr(exc, "others", [])]
+    elif getattr(exc, "one_line", False):        # not about a place in a file
+        lines = [f"mpsim: {exc}"]
     else:
         lines = [f"{file or '<input>'}:0: {exc}"]
     for line in lines:
@@ -34,12 +37,14 @@ def _bad_input(exc: MpsimError, file=None) -> None:
     sys.exit(2)
 
 
-def _guard(fn, file=None):
+def _guard(fn, file=None, interrupt=True):
     try:
         return fn()
     except MpsimError as exc:
         _bad_input(exc, file)
     except KeyboardInterrupt:
+        if not interrupt:
+            raise
         click.echo("interrupted", err=True)
         sys.exit(130)
     except Exception:  # a bug in mpsim: show everything
@@ -56,6 +61,7 @@ def main():
     Examples:
       mpsim run scenarios/quickstart.yaml
       mpsim validate scenarios/*.yaml
+      mpsim sweep scenarios/igmp_loss.yaml --jobs 2
       mpsim plot out/quickstart
       mpsim topo scenarios/quickstart.yaml -o topology.png
     """
@@ -145,6 +151,113 @@ def _print_summary(summary) -> None:
 
 
 @main.command()
+@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.option("-o", "--out", type=click.Path(file_okay=False),
+              help="results store (default out/<name>-sweep/); finished runs there are kept")
+@click.option("--jobs", "-j", type=int, help="local worker processes (default: every core; 1 runs "
+                                            "in this process)")
+@click.option("--scheduler", metavar="ADDRESS", help="run on the Dask cluster at ADDRESS "
+                                                     "(tcp://HOST:PORT)")
+@click.option("--dask-local", type=int, metavar="N", help="run on a Dask LocalCluster of N workers")
+@click.option("--seed", type=int, help="base seed (default: the scenario's)")
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
+              help="override a field by dotted path before the grid, e.g. sweep.replications=5")
+@click.option("--fresh", is_flag=True, help="discard the runs of a different sweep in OUT")
+@click.option("--no-plots", is_flag=True, help="write the tables only")
+@click.option("--format", "plot_format", type=click.Choice(["png", "svg"]), default="png")
+@click.option("-q", "--quiet", is_flag=True, help="no progress bar, no table")
+def sweep(scenario, out, jobs, scheduler, dask_local, seed, overrides, fresh, no_plots, plot_format,
+          quiet):
+    """Run the sweep of SCENARIO: every grid point x replications, resumably.
+
+    Each run's tables are kept in OUT/runs/ as soon as it ends: the same command
+    again (after Ctrl-C, a crash, a reboot) makes only the missing runs. Then
+    sweep.csv / sweep.parquet (mean latency with a 95 % t-interval, Kaplan-Meier
+    p50/p95 with bootstrap intervals, success ratio with a Wilson interval,
+    messages and attempts per join) and plots/.
+
+    Example: mpsim sweep scenarios/igmp_loss.yaml --jobs 2
+    """
+    from mpsim.experiment import SweepInterrupted
+    from mpsim.experiment import sweep as run_sweep
+
+    def go():
+        return run_sweep(scenario, jobs=jobs, scheduler=scheduler, dask_local=dask_local, out=out,
+                         overrides=overrides, seed=seed, fresh=fresh, plots=not no_plots,
+                         plot_format=plot_format, progress=sys.stderr.isatty() and not quiet)
+
+    try:
+        result = _guard(go, scenario, interrupt=False)
+    except SweepInterrupted as exc:
+        command = " ".join(["mpsim", *(_quote(a) for a in sys.argv[1:])]) if sys.argv[1:2] == \
+            ["sweep"] else f"mpsim sweep {scenario}"
+        click.echo(f"{exc}; resume with the same command: {command}", err=True)
+        sys.exit(130)
+    if not quiet:
+        _print_sweep(result)
+    if result.failed:
+        failed = result.runs[result.runs.status != "ok"]
+        first = failed.iloc[0]
+        click.echo(f"{result.failed} of {len(result.runs)} runs failed (see {result.store}/runs.csv); "
+                   f"the first, point {first.point} replication {first.replication}: {first.error}",
+                   err=True)
+        sys.exit(1)
+
+
+def _quote(arg: str) -> str:
+    import shlex
+    return shlex.quote(arg)
+
+
+def _print_sweep(result) -> None:
+    """A table per grid point and (session, method): mean latency ± the half-width of its
+    95 % interval, Kaplan–Meier p95, the fraction of joins connected."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from mpsim.analysis import SWEEP_COLUMNS
+
+    table = result.table
+    params = [c for c in table.columns[1:] if c not in SWEEP_COLUMNS]
+    shown = table[table.session != "*"]
+    stats = {(row.point, row.session, row.method, row.statistic): row
+             for row in shown.itertuples(index=False)}
+    groups = list(dict.fromkeys((row.point, row.session, row.method)
+                                for row in shown.itertuples(index=False)))
+    out = Table(title=f"{len(result.runs)} runs ({result.ran} made now, {result.kept} kept"
+                      f"{f', {result.failed} failed' if result.failed else ''}) in "
+                      f"{result.wall:.1f} s")
+    for name in params:
+        out.add_column(name.rsplit(".", 1)[-1], justify="right")
+    for name in ("session", "method"):
+        out.add_column(name)
+    for name in ("mean latency ± 95 % CI", "p95 (KM)", "connected"):
+        out.add_column(name, justify="right")
+    values = table.drop_duplicates("point").set_index("point")
+    for point, session, method in groups[:40]:
+        mean = stats[(point, session, method, "latency_mean")]
+        p95 = stats[(point, session, method, "latency_p95")]
+        success = stats[(point, session, method, "success_ratio")]
+        half = (mean.ci_high - mean.ci_low) / 2
+        out.add_row(*(str(values.loc[point, p]) for p in params), session, method,
+                    _seconds(mean.value) + ("" if half != half else f" ± {_seconds(half)}"),
+                    _seconds(p95.value), f"{success.value:.0%} of {success.n}")
+    console = Console()
+    console.print(out)
+    if len(groups) > 40:
+        console.print(f"... {len(groups) - 40} more rows in sweep.csv")
+    console.print(f"outputs in {result.store}/ (sweep.csv, sweep.parquet, runs/, plots/)")
+
+
+def _seconds(value) -> str:
+    if value != value:
+        return "-"
+    if value == float("inf"):
+        return "not reached"
+    return f"{value * 1e3:.1f} ms" if abs(value) < 1 else f"{value:.2f} s"
+
+
+@main.command()
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=False))
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE")
 @click.option("--explain", is_flag=True, help="print the scenario reference (every field, its unit, "
@@ -185,16 +298,23 @@ def validate(files, overrides, explain):
 @click.argument("out", type=click.Path(file_okay=False))
 @click.option("--format", "plot_format", type=click.Choice(["png", "svg"]), default="png")
 def plot(out, plot_format):
-    """Redraw the plots of a finished run in OUT.
+    """Redraw the plots of a finished run or sweep in OUT.
 
     Example: mpsim plot out/quickstart
     """
+    from mpsim.experiment import draw_sweep
     from mpsim.experiment.figures import draw_run
+    from mpsim.experiment.store import MANIFEST
 
-    if not (Path(out) / "events.parquet").is_file():
-        click.echo(f"{out}:0: not a run's output folder (no events.parquet)", err=True)
+    if (Path(out) / MANIFEST).is_file():
+        draw = draw_sweep
+    elif (Path(out) / "events.parquet").is_file():
+        draw = draw_run
+    else:
+        click.echo(f"{out}:0: not a run's output folder (no events.parquet) nor a sweep's "
+                   f"(no {MANIFEST})", err=True)
         sys.exit(2)
-    for path in _guard(lambda: draw_run(out, plot_format), out):
+    for path in _guard(lambda: draw(out, plot_format), out):
         click.echo(path)
 
 

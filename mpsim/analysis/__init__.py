@@ -6,14 +6,22 @@ outcomes and summarises latencies per session and method with confidence
 intervals; ``latency_decomposition`` splits mean latency into propagation,
 transmission and queueing, retransmission waits and admission decisions by
 walking each join's signalling in the trace; ``message_counts`` and
-``control_hops`` describe the control messages.
+``control_hops`` describe the control messages. ``kaplan_meier`` and
+``km_quantile`` estimate the latency distribution when some joins never completed
+within the window (right-censored); ``aggregate_sweep`` turns a sweep's runs into
+one tidy table of ``SWEEP_STATISTICS`` per grid point, session and method with
+confidence intervals (columns ``point``, the grid parameters, ``SWEEP_COLUMNS``),
+and ``sweep_curves`` gives the Kaplan–Meier latency CDFs to plot.
 """
 
 from mpsim.analysis.decomposition import PARTS, latency_components, latency_decomposition
 from mpsim.analysis.frames import METHODS, OUTCOMES
 from mpsim.analysis.latency import join_summary, join_summary_dict, latency_stats, latency_table
 from mpsim.analysis.messages import control_hops, message_counts
+from mpsim.analysis.survival import kaplan_meier, km_quantile
+from mpsim.analysis.sweep import SWEEP_COLUMNS, SWEEP_STATISTICS, aggregate_sweep, sweep_curves
 
-__all__ = ["PARTS", "METHODS", "OUTCOMES", "control_hops", "join_summary", "join_summary_dict",
+__all__ = ["PARTS", "METHODS", "OUTCOMES", "SWEEP_COLUMNS", "SWEEP_STATISTICS", "aggregate_sweep",
+           "control_hops", "join_summary", "join_summary_dict", "kaplan_meier", "km_quantile",
            "latency_components", "latency_decomposition", "latency_stats", "latency_table",
-           "message_counts"]
+           "message_counts", "sweep_curves"]

@@ -112,15 +112,22 @@ def join_summary(joins: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
     """
     table = latency_table(joins)
     columns = ["session", "method", "joins", *OUTCOMES, *STAT_COLUMNS]
+    session = table["session"].to_numpy(dtype=object)
+    method = table["method"].to_numpy(dtype=object)
+    outcome = table["outcome"].to_numpy(dtype=object)
+    latency = table["latency"].to_numpy(dtype=float)
+    groups: dict = {}
+    for i, key in enumerate(zip(session, method)):      # one pass: indices of each group
+        if isinstance(key[0], str):
+            groups.setdefault(key, []).append(i)
     rows = []
-    for session in sorted(s for s in set(table["session"]) if isinstance(s, str)):
-        of_session = table[table["session"] == session]
-        for method in _order(of_session["method"]):
-            rows_m = of_session[of_session["method"] == method]
-            counts = rows_m["outcome"].value_counts()
-            connected = rows_m[rows_m["outcome"] == "connected"]
-            stats = latency_stats(connected["latency"], confidence)
-            rows.append([session, method, len(rows_m), *(int(counts.get(o, 0)) for o in OUTCOMES),
+    for name in sorted({key[0] for key in groups}):
+        for kind in _order([m for s, m in groups if s == name]):
+            index = np.asarray(groups[(name, kind)])
+            outcomes = list(outcome[index])
+            connected = index[outcome[index] == "connected"]
+            stats = latency_stats(latency[connected], confidence)
+            rows.append([name, kind, len(index), *(outcomes.count(o) for o in OUTCOMES),
                          *(stats[c] for c in STAT_COLUMNS)])
     frame = pd.DataFrame(rows, columns=columns)
     for name in ("joins", *OUTCOMES, "n"):

@@ -67,6 +67,31 @@ class RngStreams:
         return list(self._streams)
 
 
+def replication_seed(base_seed: int, replication: int) -> int:
+    """The run seed of replication ``replication`` (0, 1, ...) of a sweep whose base seed
+    is ``base_seed``: a function of those two numbers only.
+
+    So replication i draws the same named streams at every grid point (common random
+    numbers: differences between grid points are not noise), adding grid points or
+    replications never changes a run already made, and sweeps with different base
+    seeds (even 7 and 8) are independent: the seed is numpy's ``SeedSequence`` child
+    ``i`` of the base seed (``spawn_key=(i,)``), as 63 bits so that it fits a signed
+    64-bit column. ``mpsim run --seed <that seed>`` repeats the run alone.
+
+    >>> replication_seed(7, 0) == replication_seed(7, 0)
+    True
+    >>> len({replication_seed(7, 0), replication_seed(7, 1), replication_seed(8, 0)})
+    3
+    >>> 0 <= replication_seed(7, 3) < 2 ** 63
+    True
+    """
+    for name, value in (("base seed", base_seed), ("replication", replication)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+            raise ParameterError(f"{name} {value!r} is not allowed; allowed: an integer >= 0")
+    sequence = np.random.SeedSequence(int(base_seed), spawn_key=(int(replication),))
+    return int(sequence.generate_state(1, np.uint64)[0] >> np.uint64(1))
+
+
 def block_sizes(block: int = BLOCK, first: int = FIRST_BLOCK):
     """Sizes of successive blocks: ``first``, doubling, then ``block`` for ever.
 

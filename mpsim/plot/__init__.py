@@ -8,13 +8,19 @@ state) and returns the path written:
 - ``sequence``: message sequence chart of the control messages of joins;
 - ``latency_cdf``: empirical CDF of join latency per session and method;
 - ``topology``: routers, hosts, a multicast tree, link load;
-- ``render_all``: a run's plots/ (timeline, join_latency_cdf, sequence).
+- ``render_all``: a run's plots/ (timeline, join_latency_cdf, sequence);
+- ``latency_vs``: a sweep's mean join latency against a grid parameter, 95 % CI bars;
+- ``success_vs``: a sweep's fraction of joins connected against a grid parameter;
+- ``latency_cdfs``: a sweep's Kaplan–Meier join latency CDFs, a panel per grid point;
+- ``render_sweep``: a sweep's plots/ (latency_vs_*, success_vs_*, latency_cdf).
 """
 
 from mpsim.plot.cdf import latency_cdf
 from mpsim.plot.render import render_all
 from mpsim.plot.sequence import sequence
+from mpsim.plot.sweep import latency_cdfs, latency_vs, render_sweep, success_vs
 from mpsim.plot.timeline import timeline
 from mpsim.plot.topology import topology
 
-__all__ = ["latency_cdf", "render_all", "sequence", "timeline", "topology"]
+__all__ = ["latency_cdf", "latency_cdfs", "latency_vs", "render_all", "render_sweep", "sequence",
+           "success_vs", "timeline", "topology"]

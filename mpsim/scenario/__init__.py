@@ -13,6 +13,12 @@ def load_plan(path, overrides=()) -> Plan:
     error there is reported at the value's line.
     """
     scenario, lines, base = load(path, overrides)
+    return check_plan(path, scenario, lines, base, overrides)
+
+
+def check_plan(path, scenario, lines, base, overrides=()) -> Plan:
+    """Cross-check a loaded scenario (``prepare``) and each of its ``sweep.grid`` values;
+    an error caused by a ``--set`` names it."""
     try:
         plan = prepare(scenario, lines, base)
     except ScenarioError as exc:
@@ -44,4 +50,13 @@ def _prepares(path) -> bool:
     return True
 
 
-__all__ = ["Plan", "Run", "Scenario", "build", "load", "load_plan", "prepare"]
+def __getattr__(name):
+    # ``load_sweep`` lives in scenario.sweep, which imports this package: load it on first use
+    if name in ("load_sweep", "SweepPlan", "GridPoint"):
+        from mpsim.scenario import sweep
+        return getattr(sweep, name)
+    raise AttributeError(name)
+
+
+__all__ = ["GridPoint", "Plan", "Run", "Scenario", "SweepPlan", "build", "check_plan", "load",
+           "load_plan", "load_sweep", "prepare"]

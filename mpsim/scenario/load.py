@@ -394,14 +394,18 @@ def _sweep_points(data, scenario, lines: Lines) -> list:
     return points
 
 
-def load(path, overrides=()) -> tuple[Scenario, Lines, Path]:
-    """Read, override (``["key=value", ...]``), validate and cross-check a scenario file."""
+def read(path, overrides=(), values=()) -> tuple[dict, Lines, Path]:
+    """The parsed YAML of a scenario file with ``--set`` overrides (``["key=value", ...]``)
+    and then ``values`` (``[(dotted path, value, origin), ...]``, values given from Python)
+    applied; nothing validated yet. Returns (data, lines, the file's folder)."""
     path = Path(path)
     file = str(path)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ScenarioError("no such file", file=file, line=0) from None
+    except IsADirectoryError:
+        raise ScenarioError("is a folder, not a scenario file", file=file, line=0) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError(f"cannot read the file: {exc}", file=file, line=0) from None
     data, lines = load_yaml(text, file)
@@ -414,6 +418,19 @@ def load(path, overrides=()) -> tuple[Scenario, Lines, Path]:
             break
         where = set_path(data, key.strip(), parse_value(value), lines)
         lines.overrides.append((where, f"--set {item}"))
+    for key, value, origin in values:
+        if not isinstance(data, dict):
+            break
+        where = set_path(data, key, copy.deepcopy(value), lines, origin=origin)
+        lines.overrides.append((where, f"{origin} {key}={value!r}"))
+    return data, lines, path.parent
+
+
+def load(path, overrides=(), values=()) -> tuple[Scenario, Lines, Path]:
+    """Read, override (``["key=value", ...]``, then ``values`` as in ``read``) and validate
+    a scenario file; each ``sweep.grid`` value is validated in place too."""
+    data, lines, base = read(path, overrides, values)
     scenario = validate(data, lines)
+    lines.data = data
     lines.sweep_points = _sweep_points(data, scenario, lines) if scenario.sweep is not None else []
-    return scenario, lines, path.parent
+    return scenario, lines, base

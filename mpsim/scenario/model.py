@@ -388,18 +388,14 @@ class TraceSpec(Strict):
 
 
 class Sweep(Strict):
-    replications: int = Field(1, ge=1, description="runs per grid point, seeds seed, seed+1, ...")
-    grid: dict[str, list[Any]] = Field(default_factory=dict, description="dotted path -> values to try")
+    replications: int = Field(1, ge=1, description="runs per grid point; replication i runs with a "
+                              "seed derived from the scenario's seed and i only (the same at every "
+                              "grid point: common random numbers)")
+    grid: dict[str, Annotated[list[Any], Field(min_length=1)]] = Field(
+        default_factory=dict, description="dotted path (as for --set) -> the values to try (at "
+        "least one); every combination is a grid point")
 
     _counts = count_validator("replications")
-
-    @field_validator("grid")
-    @classmethod
-    def check_grid(cls, value):
-        for key, values in value.items():
-            if not values:
-                raise ValueError(f"sweep key {key!r} has no values; allowed: a list of at least 1 item")
-        return value
 
 
 class Scenario(Strict):

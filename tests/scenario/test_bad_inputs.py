@@ -3,8 +3,8 @@ exit code 2 and no traceback (DESIGN.md, spec/scenario.md "Rules the loader enfo
 
 Each ``tests/scenario/bad/*.yaml`` starts with ``# expect: LINE SUBSTRING``: the line the
 first error must point at and a piece of its message. Each file goes through
-``mpsim validate FILE`` and ``mpsim run FILE -o OUT --no-plots -q`` (click's CliRunner,
-in-process). ``--set`` mistakes are the parametrized cases below, on the quickstart.
+``mpsim validate FILE``, ``mpsim run FILE -o OUT --no-plots -q`` and ``mpsim sweep`` (click's
+CliRunner, in-process). ``--set`` mistakes are the parametrized cases below, on the quickstart.
 """
 
 from __future__ import annotations
@@ -63,11 +63,13 @@ def test_validate_reports_a_bad_scenario_at_its_line(path):
     assert result.stdout == ""
 
 
+@pytest.mark.parametrize("command", ["run", "sweep"])
 @pytest.mark.parametrize("path", BAD, ids=lambda p: p.stem)
-def test_run_reports_a_bad_scenario_at_its_line_and_writes_nothing(path, tmp_path):
+def test_run_reports_a_bad_scenario_at_its_line_and_writes_nothing(path, command, tmp_path):
     line, text = expectation(path)
     out = tmp_path / "out"
-    result = invoke(["run", path, "-o", out, "--no-plots", "-q"])
+    result = invoke([command, path, "-o", out, "--no-plots", "-q"] + (["--jobs", "1"] if command ==
+                                                                      "sweep" else []))
     assert_bad_input(result, path, line, text)
     assert not out.exists() or not any(out.iterdir())
 

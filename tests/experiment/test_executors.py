@@ -1,0 +1,50 @@
+"""Every executor gives the same runs, byte for byte, and the same sweep.csv."""
+
+from __future__ import annotations
+
+import pytest
+
+from mpsim.experiment.executors import ExecutorError, check_options, make_executor
+from tests.experiment.helpers import TINY, mpsim, run_files
+
+
+@pytest.mark.slow
+def test_jobs_1_jobs_2_and_a_dask_local_cluster_give_identical_results(tmp_path):
+    outputs = {}
+    for name, option in (("one", ["--jobs", "1"]), ("two", ["--jobs", "2"]),
+                         ("dask", ["--dask-local", "2"])):
+        out = tmp_path / name
+        done = mpsim("sweep", TINY, "-o", out, "--no-plots", *option)
+        assert done.returncode == 0, done.stderr
+        assert "6 runs (6 made now, 0 kept)" in done.stdout
+        outputs[name] = out
+    reference = run_files(outputs["one"])
+    assert len(reference) == 6 and all(len(files) == 2 for files in reference.values())
+    csv = (outputs["one"] / "sweep.csv").read_bytes()
+    for name in ("two", "dask"):
+        assert run_files(outputs[name]) == reference, name
+        assert (outputs[name] / "sweep.csv").read_bytes() == csv, name
+
+
+def test_options_that_contradict_or_make_no_sense_are_refused():
+    with pytest.raises(ExecutorError, match="--jobs and --dask-local: give one of them"):
+        check_options(jobs=2, dask_local=2)
+    for bad in (0, -1, True):
+        with pytest.raises(ExecutorError, match="allowed an integer >= 1"):
+            check_options(jobs=bad)
+    with pytest.raises(ExecutorError, match="not an address like tcp://HOST:PORT"):
+        check_options(scheduler="tcp://nowhere")
+
+
+def test_an_unreachable_scheduler_is_refused_at_once():
+    with pytest.raises(ExecutorError, match=r"--scheduler tcp://127\.0\.0\.1:9: cannot connect"):
+        check_options(scheduler="tcp://127.0.0.1:9")
+
+
+def test_a_pool_is_never_larger_than_the_runs_to_make():
+    assert make_executor({}, jobs=8, runs=1).name == "in-process"
+    pool = make_executor({}, jobs=8, runs=3)
+    try:
+        assert pool.name == "process pool" and pool.workers == 3
+    finally:
+        pool.close()

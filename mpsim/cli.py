@@ -84,10 +84,11 @@ class _Progress:
         if self.bar is None:
             if time.perf_counter() - self.start < 2.0:
                 return
+            from rich.console import Console
             from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
             self.bar = Progress(TextColumn("simulating"), BarColumn(),
                                 TextColumn("{task.completed:.1f}/{task.total:.1f} s simulated"),
-                                TimeRemainingColumn(), transient=True)
+                                TimeRemainingColumn(), transient=True, console=Console(stderr=True))
             self.bar.start()
             self.task = self.bar.add_task("sim", total=self.duration)
         self.bar.update(self.task, completed=min(now, self.duration))

@@ -59,19 +59,20 @@ def latency_table(joins: pd.DataFrame) -> pd.DataFrame:
 
 
 def t_quantile(p: float, dof: int) -> float:
-    """The ``p`` quantile of Student's t with ``dof`` degrees of freedom (scipy), or of
-    the standard normal when scipy is not installed."""
-    try:
-        from scipy import stats
-    except ImportError:                                          # pragma: no cover
-        from statistics import NormalDist
-        return NormalDist().inv_cdf(p)
-    return float(stats.t.ppf(p, dof))
+    """The ``p`` quantile of Student's t with ``dof`` degrees of freedom: scipy's
+    ``special.stdtrit``, the function behind ``stats.t.ppf`` (the same values), without
+    the half second that importing ``scipy.stats`` costs every sweep worker.
+
+    >>> round(t_quantile(0.975, 9), 6)
+    2.262157
+    """
+    from scipy.special import stdtrit
+    return float(stdtrit(dof, p))
 
 
 def latency_stats(values, confidence: float = 0.95) -> dict:
     """n, mean, p50, p95, max and the half-width of a ``confidence`` interval of the mean
-    (t-distribution with n−1 degrees of freedom; normal when scipy is missing) of the
+    (t-distribution with n−1 degrees of freedom) of the
     finite ``values``, in their unit. Empty statistics are NaN; the half-width needs n ≥ 2.
 
     >>> s = latency_stats([1.0, 2.0, 3.0])

@@ -97,7 +97,7 @@ def percentiles(values, levels) -> np.ndarray:
 
 def mean_interval(values, confidence: float) -> tuple[float, float, float, int]:
     """Mean of ``values`` and its Student t ``confidence`` interval (n − 1 degrees of
-    freedom, scipy's ``stats.t``; see ``latency.t_quantile``), in their unit, with n. The
+    freedom, ``latency.t_quantile``), in their unit, with n. The
     interval is NaN for n < 2, everything for n = 0.
 
     >>> [round(x, 4) for x in mean_interval([1.0, 2.0, 3.0], 0.95)]
@@ -241,19 +241,12 @@ def _quantile_rows(group, replications: int, key, confidence: float, resamples: 
 
 def wilson_interval(k: int, n: int, confidence: float) -> tuple[float, float]:
     """The Wilson score ``confidence`` interval of a proportion ``k / n`` (n >= 1): scipy's
-    ``binomtest(k, n).proportion_ci(method="wilson")``, or its closed form when scipy is
-    not installed.
+    ``binomtest(k, n).proportion_ci(method="wilson")``.
 
     >>> [round(x, 4) for x in wilson_interval(5, 10, 0.95)]
     [0.2366, 0.7634]
     """
-    try:
-        from scipy import stats
-    except ImportError:                                          # pragma: no cover
-        from statistics import NormalDist
-        z = NormalDist().inv_cdf(0.5 + confidence / 2)
-        centre, spread = k + z * z / 2, z * math.sqrt(k * (n - k) / n + z * z / 4)
-        return max(0.0, (centre - spread) / (n + z * z)), min(1.0, (centre + spread) / (n + z * z))
+    from scipy import stats
     interval = stats.binomtest(k, n).proportion_ci(confidence_level=confidence, method="wilson")
     return float(interval.low), float(interval.high)
 

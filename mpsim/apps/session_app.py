@@ -126,6 +126,18 @@ class SessionApp:
         self._ensure_socket()
         self._pump()
 
+    def record_unsent(self) -> int:
+        """Give each invitation still queued behind ``max_outstanding`` (never sent, say
+        because the join ahead of it is still waiting for an answer) its join row:
+        ``pending``, no attempt yet, ``t_request`` when it was asked for. Called when a
+        run ends, so that a join the application asked for is never missing from the
+        joins table. Returns how many."""
+        for leaf, wanted in self._invitations:
+            self.stack.joins.new(self.session.name, "root_invite", self.host.name, leaf, wanted)
+        count = len(self._invitations)
+        self._invitations.clear()
+        return count
+
     def _pump(self) -> None:
         sock = self.socket
         while self._invitations and len(sock.outstanding) < self.session.max_outstanding:

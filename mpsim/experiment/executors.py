@@ -12,6 +12,7 @@ import logging
 import multiprocessing
 import os
 import socket
+import threading
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from urllib.parse import urlparse
 
@@ -60,22 +61,31 @@ class InProcess:
 
 
 class ProcessPool:
-    """``jobs`` worker processes on this machine (``--jobs N``).
+    """``jobs`` worker processes on this machine (``--jobs N``), given every plan once,
+    each then running many tasks.
 
-    Workers are forked from a server process that has imported mpsim once
-    (``forkserver``: no fork of this process's threads), are given every plan
-    once, and then run many tasks each.
+    Workers are forked from this process when it runs no other thread (no pickling,
+    nothing to import again: they start in milliseconds), and otherwise from a server
+    process that imports mpsim once (``forkserver``: forking a process with threads
+    can deadlock the child, and costs a second of start-up). Either way they are all
+    started here, before a progress bar's thread exists.
     """
 
     name = "process pool"
 
     def __init__(self, plans: dict, jobs: int):
         self.workers = jobs
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["mpsim.experiment.worker"])
+        if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
+            context = multiprocessing.get_context("fork")
+        else:
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(["mpsim.experiment.worker"])
         self._others = set(multiprocessing.active_children())
         self.pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context,
                                         initializer=worker.install, initargs=(plans,))
+        self.start_method = context.get_start_method()
+        for _ in range(jobs):                  # start every worker now
+            self.pool.submit(int)
         self.futures = set()
 
     def run(self, tasks):

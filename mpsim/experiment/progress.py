@@ -1,4 +1,5 @@
-"""A progress bar for a sweep: runs done, failed and to go, with the time left (rich)."""
+"""A progress bar for a sweep: runs done, failed and to go, with the time left (rich, on
+standard error, so that standard output keeps only the results table)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ class SweepProgress:
     def start(self, total: int, kept: int, workers: int, executor: str) -> None:
         if not self.enabled:
             return
+        from rich.console import Console
         from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
                                    TimeElapsedColumn, TimeRemainingColumn)
         self.bar = Progress(TextColumn(f"runs ({executor}, {workers} worker"
@@ -23,7 +25,7 @@ class SweepProgress:
                             BarColumn(), MofNCompleteColumn(),
                             TextColumn("[red]{task.fields[failed]} failed[/red]"),
                             TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn(),
-                            transient=True)
+                            transient=True, console=Console(stderr=True))
         self.bar.start()
         self.task = self.bar.add_task("sweep", total=total, completed=kept, failed=0)
 

@@ -1,7 +1,9 @@
 """One run of a sweep, as a worker process (or the sweep's own process) does it.
 
-A worker is given the plans of every grid point once (``install``) and then
-many ``(point, replication, seed)`` tasks. It returns the run's tables as
+A worker imports the model once (this module imports all that a run needs, so
+a process pool's server process loads it before it forks the workers), is given
+the plans of every grid point once (``install``) and then many ``(point,
+replication, seed)`` tasks. It returns the run's tables as
 Parquet bytes, so the results are the same bytes whichever executor ran them,
 and the process that owns the results store writes them. A run that raises
 comes back as a failed outcome with its error; it never stops the sweep.
@@ -16,8 +18,11 @@ import traceback
 from dataclasses import dataclass, field
 
 import pandas as pd
+import scipy.special  # noqa: F401  (the per-run summary's t quantiles: imported once per worker)
 
+from mpsim.analysis import join_summary
 from mpsim.core.errors import MpsimError
+from mpsim.scenario import build
 
 #: The plans of the sweep a worker process serves: point index -> Plan.
 _PLANS: dict = {}
@@ -65,9 +70,6 @@ def run_with(task: Task, plans: dict) -> RunOutcome:
 def execute(plan, task: Task) -> RunOutcome:
     """Build and run ``plan`` with the task's seed; the joins table and a per-run summary
     come back as Parquet bytes, with the simulated end, event count and timings."""
-    from mpsim.analysis import join_summary
-    from mpsim.scenario import build
-
     started = time.perf_counter()
     try:
         run = build(plan, task.seed)

@@ -391,6 +391,9 @@ def _vs_figure(table: pd.DataFrame, param: str, stat: Statistic, series: str,
     numeric = is_numeric(x_values)
     positions = {v: (float(v) if numeric else float(i)) for i, v in enumerate(x_values)}
     scale, unit = (latency_unit(_finite(rows, ("value", "ci_high"))) if stat.latency else (1.0, ""))
+    positive = _finite(rows, ("value",))
+    positive = positive[positive > 0]
+    log = bool(stat.latency and positive.size and positive.max() / positive.min() > 100)
 
     fig = figure(*facet_size(len(facets)))
     nrows, ncols = grid_shape(len(facets), FACET_COLUMNS)
@@ -418,8 +421,9 @@ def _vs_figure(table: pd.DataFrame, param: str, stat: Statistic, series: str,
         _dress_axes(ax, x_values, positions, numeric)
     for ax in axes[len(facets):]:
         ax.set_axis_off()
-    _set_limits(axes[0], stat, positions, numeric, nudge)
-    _label_axes(fig, axes[:len(facets)], ncols, param, stat.ylabel.format(unit=unit))
+    _set_limits(axes[0], stat, positions, numeric, nudge, log)
+    _label_axes(fig, axes[:len(facets)], ncols, param,
+                stat.ylabel.format(unit=unit) + (", log scale" if log else ""))
     fig.suptitle(title)
     caption = f"error bars: {stat.interval}; {n_text(pd.concat(drawn_n), stat.counted)}"
     if lines_per_facet > 1:
@@ -488,9 +492,12 @@ def _dress_axes(ax, x_values: list, positions: dict, numeric: bool) -> None:
     ax.set_axisbelow(True)
 
 
-def _set_limits(ax, stat: Statistic, positions: dict, numeric: bool, nudge: list[float]) -> None:
+def _set_limits(ax, stat: Statistic, positions: dict, numeric: bool, nudge: list[float],
+                log: bool = False) -> None:
     """Limits of the shared axes, once everything is drawn: x just past the outermost
-    (nudged) points, y from 0 (a ratio up to 1.02, a latency up to its largest bar)."""
+    (nudged) points, y from 0 (a ratio up to 1.02, a latency up to its largest bar), or a
+    logarithmic latency axis when the means span more than two decades (milliseconds
+    next to seconds: on a linear axis the small ones would lie flat on zero)."""
     ticks = np.array(list(positions.values()), dtype=float)
     if not numeric:
         ax.set_xlim(-0.5, ticks.size - 0.5)
@@ -498,7 +505,10 @@ def _set_limits(ax, stat: Statistic, positions: dict, numeric: bool, nudge: list
         span = ticks.max() - ticks.min()
         margin = max(span * 0.05, max(abs(d) for d in nudge) + span * 0.03)
         ax.set_xlim(ticks.min() - margin, ticks.max() + margin)
-    if stat.latency:
+    if log:
+        ax.set_yscale("log")
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}"))
+    elif stat.latency:
         ax.set_ylim(0, ax.get_ylim()[1])
     else:
         ax.set_ylim(0, 1.02)

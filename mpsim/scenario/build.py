@@ -300,8 +300,11 @@ class Run:
                                                             f"{exc}") from None
 
     def run(self, progress=None):
-        """Run to the scenario's duration (or until nothing is left to happen)."""
+        """Run to the scenario's duration (or until nothing is left to happen); then the
+        invitations that never left an application's queue get their (pending) join rows."""
         self.sim.run(self.scenario.duration, progress=progress)
+        for app in self.apps.values():
+            app.record_unsent()
         return self
 
 

@@ -48,3 +48,38 @@ def test_a_pool_is_never_larger_than_the_runs_to_make():
         assert pool.name == "process pool" and pool.workers == 3
     finally:
         pool.close()
+
+
+def test_a_process_with_threads_forks_its_workers_from_a_server_with_the_same_results():
+    """Forking a process that runs threads can deadlock the child: then the workers come
+    from a forkserver instead, and give the same bytes."""
+    import threading
+
+    from mpsim.core.rng import replication_seed
+    from mpsim.experiment.worker import Task
+    from mpsim.scenario.sweep import load_sweep
+
+    plan = load_sweep(TINY)
+    plans = {p.index: p.plan for p in plan.points}
+    tasks = [Task(p, r, replication_seed(3, r)) for p in range(2) for r in range(2)]
+    alone = make_executor(plans, jobs=2)
+    try:
+        assert alone.start_method == "fork"
+        forked = {o.task: (o.joins, o.summary) for o in alone.run(tasks)}
+    finally:
+        alone.close()
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait, daemon=True)
+    thread.start()
+    try:
+        served = make_executor(plans, jobs=2)
+        try:
+            assert served.start_method == "forkserver"
+            from_server = {o.task: (o.joins, o.summary) for o in served.run(tasks)}
+        finally:
+            served.close()
+    finally:
+        stop.set()
+        thread.join()
+    in_process = {o.task: (o.joins, o.summary) for o in make_executor(plans, jobs=1).run(tasks)}
+    assert forked == from_server == in_process and len(forked) == 4

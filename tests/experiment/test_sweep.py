@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import mpsim.scenario
+import mpsim.experiment.worker
 from mpsim.analysis import SWEEP_COLUMNS, SWEEP_STATISTICS
 from mpsim.core.rng import replication_seed
 from mpsim.experiment import sweep
@@ -88,14 +88,14 @@ def test_a_folder_that_is_not_a_sweep_is_never_written_into(tmp_path):
 def test_a_run_that_raises_is_recorded_and_does_not_stop_the_sweep(tmp_path, monkeypatch):
     out = tmp_path / "tiny"
     doomed = replication_seed(3, 1)
-    real_build = mpsim.scenario.build
+    real_build = mpsim.experiment.worker.build
 
     def build(plan, seed=None):
         if seed == doomed and plan.scenario.topology.links.loss == 0.05:
             raise RuntimeError("a bug in one run")
         return real_build(plan, seed)
 
-    monkeypatch.setattr(mpsim.scenario, "build", build)
+    monkeypatch.setattr(mpsim.experiment.worker, "build", build)
     result = sweep(TINY, jobs=1, out=out, plots=False)
     assert (result.ran, result.failed) == (6, 1) and not result.ok
     info = json.loads((out / "runs" / "p0001_r0001" / "run.json").read_text())
@@ -106,7 +106,7 @@ def test_a_run_that_raises_is_recorded_and_does_not_stop_the_sweep(tmp_path, mon
                            & (result.table.statistic == "attempts_per_join")]
     assert list(latency.n) == [2]
     # The next call makes only the failed run again.
-    monkeypatch.setattr(mpsim.scenario, "build", real_build)
+    monkeypatch.setattr(mpsim.experiment.worker, "build", real_build)
     again = sweep(TINY, jobs=1, out=out, plots=False)
     assert (again.ran, again.kept, again.failed) == (1, 5, 0)
 

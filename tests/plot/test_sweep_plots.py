@@ -425,3 +425,20 @@ def test_render_sweep_skips_a_parameter_with_one_value(tmp_path):
 def test_ordered_values():
     assert ordered_values([4, 1, 4, 2]) == [1, 2, 4]
     assert ordered_values(["b", "a", "b"]) == ["b", "a"]
+
+
+def test_latencies_that_span_more_than_two_decades_get_a_log_axis():
+    """Milliseconds next to seconds: on a linear axis the small means lie flat on zero."""
+    grid = {"topology.links.loss": [0.0, 0.01, 0.02]}
+    table = sweep_table(grid)
+    with style():
+        linear = _latency_vs_figure(table, "topology.links.loss", "session", None)
+    assert linear.axes[0].get_yscale() == "linear"
+    mean = table["statistic"] == "latency_mean"
+    slow = mean & (table["point"] == 2) & (table["session"] == "feed")
+    table.loc[slow, ["value", "ci_low", "ci_high"]] = [5.0, 2.0, 8.0]      # 5 s against 10 ms
+    with style():
+        fig = _latency_vs_figure(table, "topology.links.loss", "session", None)
+    ax = fig.axes[0]
+    assert ax.get_yscale() == "log"
+    assert ax.get_ylabel().endswith("log scale")

@@ -57,3 +57,18 @@ def test_a_call_the_socket_layer_refuses_is_reported_at_its_action(tmp_path):
     result = CliRunner().invoke(main, ["run", str(path), "-o", str(tmp_path / "out"), "--no-plots", "-q"])
     assert result.exit_code == 2, result.output
     assert f"{path}:13: actions[2]: c1 at t = 1 s: WSAEINVAL" in result.output
+
+
+def test_an_invitation_still_queued_when_the_run_ends_has_a_pending_row(tmp_path):
+    """Queued behind max_outstanding = 1 while the first invitation waits for its answer,
+    the second was asked for but never sent: the run still gives it a join row (pending,
+    no attempt, t_request when asked), so a sweep's success ratio counts it."""
+    from mpsim.scenario import build, load_plan
+    path = tmp_path / "queued.yaml"
+    path.write_text(BASE.replace("duration: 5s", "duration: 1.005s")
+                    + "  - {at: 0s, hosts: crowd, do: listen, session: call, policy: accept}\n"
+                    + "  - {at: 1s, host: boss, do: invite, session: call, leaves: [c1, c2]}\n")
+    joins = build(load_plan(path)).run().stack.joins.frame()
+    assert list(joins.leaf) == ["c1", "c2"]
+    assert list(joins.outcome) == ["pending", "pending"]
+    assert list(joins.attempts) == [1, 0] and list(joins.t_request) == [1.0, 1.0]

@@ -187,12 +187,16 @@ def sweep(scenario, out, jobs, scheduler, dask_local, seed, overrides, fresh, no
                          overrides=overrides, seed=seed, fresh=fresh, plots=not no_plots,
                          plot_format=plot_format, progress=sys.stderr.isatty() and not quiet)
 
+    command = " ".join(["mpsim", *(_quote(a) for a in sys.argv[1:])]) if sys.argv[1:2] == \
+        ["sweep"] else f"mpsim sweep {scenario}"
     try:
         result = _guard(go, scenario, interrupt=False)
     except SweepInterrupted as exc:
-        command = " ".join(["mpsim", *(_quote(a) for a in sys.argv[1:])]) if sys.argv[1:2] == \
-            ["sweep"] else f"mpsim sweep {scenario}"
         click.echo(f"{exc}; resume with the same command: {command}", err=True)
+        sys.exit(130)
+    except KeyboardInterrupt:            # after the runs, or before the first
+        click.echo(f"interrupted; every finished run is kept: resume with the same command: "
+                   f"{command}", err=True)
         sys.exit(130)
     if not quiet:
         _print_sweep(result)

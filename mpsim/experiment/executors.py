@@ -145,8 +145,9 @@ class DaskCluster:
         if scheduler is not None:
             try:
                 self.client = Client(scheduler, timeout=timeout, set_as_default=False)
-            except (OSError, TimeoutError) as exc:
-                raise ExecutorError(f"--scheduler {scheduler}: cannot connect ({exc})") from None
+            except Exception as exc:             # refused, timed out, an address Dask rejects
+                raise ExecutorError(f"--scheduler {scheduler}: cannot connect "
+                                    f"({type(exc).__name__}: {exc})") from None
         else:
             self.cluster = LocalCluster(n_workers=local, threads_per_worker=1, processes=True,
                                         dashboard_address=None, silence_logs=logging.ERROR)
@@ -184,6 +185,9 @@ class DaskCluster:
 def _check_reachable(address: str, timeout: float) -> None:
     """Fail at once, with one line, when a ``tcp://`` scheduler does not answer."""
     parsed = urlparse(address if "://" in address else f"tcp://{address}")
+    if parsed.scheme == "inproc":
+        raise ExecutorError(f"--scheduler {address}: an inproc:// scheduler lives inside another "
+                            "process; allowed: an address like tcp://HOST:PORT")
     if parsed.scheme != "tcp":
         return
     try:

@@ -16,6 +16,7 @@ and a folder that mpsim did not make is never deleted.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
@@ -82,10 +83,11 @@ class ResultsStore:
         if root.exists() and not root.is_dir():
             raise StoreError(f"{root}: exists and is not a folder; allowed: a new or a sweep's folder")
         path = root / MANIFEST
-        if root.is_dir() and not path.is_file() and any(root.iterdir()):
+        if root.is_dir() and not path.is_file() and any(p.name != ".lock" for p in root.iterdir()):
             raise StoreError(f"{root}: is not a sweep's folder (no {MANIFEST}) and is not empty; "
                              "mpsim will not write into it or delete it: give another -o")
         store = cls(root, manifest)
+        store._lock()
         if path.is_file():
             old = store._read_manifest(path)
             if fresh:
@@ -105,6 +107,25 @@ class ResultsStore:
         store._remove_temporaries()
         store._write_json(path, manifest)
         return store
+
+    def _lock(self) -> None:
+        """Hold ``OUT/.lock`` while this process uses the store: a second sweep into the
+        same folder at the same time would remove the first one's half-written runs."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        self._lock_file = open(self.root / ".lock", "a+")
+        try:
+            fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            self._lock_file.close()
+            raise StoreError(f"{self.root}: another mpsim sweep is writing into it now; wait "
+                             "for it to end, or give another -o") from None
+
+    def close(self) -> None:
+        """Let another process use the store."""
+        lock = getattr(self, "_lock_file", None)
+        if lock is not None:
+            lock.close()
+            self._lock_file = None
 
     def _read_manifest(self, path: Path) -> dict:
         try:

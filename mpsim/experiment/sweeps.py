@@ -106,37 +106,50 @@ def sweep(scenario, grid=None, replications=None, *, jobs=None, scheduler=None, 
     seeds = [replication_seed(plan.seed, i) for i in range(plan.replications)]
     root = Path(out) if out is not None else Path("out") / f"{plan.name}-sweep"
     store = ResultsStore.open(root, manifest_for(plan, seeds), fresh=fresh)
-    finished = store.finished()
-    tasks = [Task(p.index, i, seeds[i]) for i in range(plan.replications) for p in plan.points
-             if (p.index, i) not in finished]
-    ran = failed = 0
-    if tasks:
-        executor = make_executor({p.index: p.plan for p in plan.points}, jobs=jobs,
-                                 scheduler=scheduler, dask_local=dask_local, runs=len(tasks))
-        bar = SweepProgress(progress)
-        bar.start(plan.runs, len(finished), executor.workers, executor.name)
-        try:
-            for outcome in executor.run(tasks):
-                store.write(outcome)
-                ran += 1
-                failed += not outcome.ok
-                bar.advance(outcome.ok)
-        except KeyboardInterrupt:
-            bar.stop()
-            executor.abort()
-            raise SweepInterrupted(root, len(store.finished()), plan.runs) from None
-        except BaseException:
-            bar.stop()
-            executor.abort()
-            raise
-        bar.stop()
-        executor.close()
-    result = aggregate_store(store, resamples=resamples)
-    result.ran, result.kept, result.failed = ran, len(finished), int((result.runs.status != "ok").sum())
-    if plots:
-        result.plots = draw_sweep(root, plot_format, result.table)
+    try:
+        finished = store.finished()
+        tasks = [Task(p.index, i, seeds[i]) for i in range(plan.replications) for p in plan.points
+                 if (p.index, i) not in finished]
+        ran = 0
+        if tasks:
+            executor = make_executor({p.index: p.plan for p in plan.points}, jobs=jobs,
+                                     scheduler=scheduler, dask_local=dask_local, runs=len(tasks))
+            ran = _make_runs(store, executor, tasks, plan.runs, len(finished), progress)
+        result = aggregate_store(store, resamples=resamples)
+        result.ran, result.kept = ran, len(finished)
+        result.failed = int((result.runs.status != "ok").sum())
+        if plots:
+            result.plots = draw_sweep(root, plot_format, result.table)
+    finally:
+        store.close()
     result.wall = time.perf_counter() - started
     return result
+
+
+def _make_runs(store: ResultsStore, executor, tasks: list, total: int, kept: int,
+               progress: bool) -> int:
+    """Make ``tasks`` on ``executor``, writing each outcome the moment it comes; returns
+    how many were made. Ctrl-C ends the workers and raises ``SweepInterrupted`` once
+    every finished run is in the store."""
+    bar = SweepProgress(progress)
+    bar.start(total, kept, executor.workers, executor.name)
+    made = 0
+    try:
+        for outcome in executor.run(tasks):
+            store.write(outcome)
+            made += 1
+            bar.advance(outcome.ok)
+    except KeyboardInterrupt:
+        bar.stop()
+        executor.abort()
+        raise SweepInterrupted(store.root, len(store.finished()), total) from None
+    except BaseException:
+        bar.stop()
+        executor.abort()
+        raise
+    bar.stop()
+    executor.close()
+    return made
 
 
 def _points_table(manifest: dict) -> pd.DataFrame:

@@ -34,6 +34,8 @@ def test_options_that_contradict_or_make_no_sense_are_refused():
             check_options(jobs=bad)
     with pytest.raises(ExecutorError, match="not an address like tcp://HOST:PORT"):
         check_options(scheduler="tcp://nowhere")
+    with pytest.raises(ExecutorError, match="inproc:// scheduler lives inside another process"):
+        check_options(scheduler="inproc://127.0.0.1/123/1")
 
 
 def test_an_unreachable_scheduler_is_refused_at_once():
@@ -83,3 +85,24 @@ def test_a_process_with_threads_forks_its_workers_from_a_server_with_the_same_re
         thread.join()
     in_process = {o.task: (o.joins, o.summary) for o in make_executor(plans, jobs=1).run(tasks)}
     assert forked == from_server == in_process and len(forked) == 4
+
+
+@pytest.mark.slow
+def test_an_existing_dask_cluster_by_its_address(tmp_path):
+    """``--scheduler ADDRESS``: the command connects to a cluster it did not start (here one
+    in this test's process) and gets the runs of ``--jobs 1``, byte for byte."""
+    import logging
+
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, protocol="tcp",
+                      host="127.0.0.1", dashboard_address=None, silence_logs=logging.ERROR) as cluster:
+        done = mpsim("sweep", TINY, "-o", tmp_path / "remote", "--no-plots", "--scheduler",
+                     cluster.scheduler_address)
+    assert done.returncode == 0, done.stderr
+    assert "6 runs (6 made now, 0 kept)" in done.stdout
+    local = mpsim("sweep", TINY, "-o", tmp_path / "local", "--no-plots", "-q", "--jobs", "1")
+    assert local.returncode == 0, local.stderr
+    assert run_files(tmp_path / "remote") == run_files(tmp_path / "local")
+    assert (tmp_path / "remote" / "sweep.csv").read_bytes() == \
+        (tmp_path / "local" / "sweep.csv").read_bytes()

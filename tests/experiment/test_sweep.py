@@ -270,3 +270,17 @@ def test_joins_that_cannot_complete_are_censored_not_dropped(tmp_path):
     assert got.loc["latency_mean", "value"] == pytest.approx(
         connected.groupby("replication").latency.mean().mean(), abs=1e-12)
     assert connected.latency.quantile(0.5) < connected.latency.max()   # dropping would differ
+
+
+def test_two_sweeps_cannot_write_into_one_folder_at_once(tmp_path):
+    from mpsim.experiment.store import ResultsStore, manifest_for
+    from mpsim.scenario.sweep import load_sweep
+    plan = load_sweep(TINY)
+    manifest = manifest_for(plan, [replication_seed(3, i) for i in range(3)])
+    first = ResultsStore.open(tmp_path / "out", dict(manifest))
+    try:
+        with pytest.raises(StoreError, match="another mpsim sweep is writing into it now"):
+            ResultsStore.open(tmp_path / "out", dict(manifest))
+    finally:
+        first.close()
+    ResultsStore.open(tmp_path / "out", dict(manifest)).close()     # free again

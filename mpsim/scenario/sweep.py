@@ -20,7 +20,6 @@ from pathlib import Path
 from mpsim.core.errors import ScenarioError
 from mpsim.scenario.build import Plan, prepare
 from mpsim.scenario.load import load, set_path, validate
-from mpsim.scenario.yamlsource import dotted
 
 EXAMPLE = "sweep: {replications: 10, grid: {topology.links.loss: [0, 0.01, 0.05]}}"
 
@@ -147,9 +146,4 @@ def fingerprint(scenario, base) -> str:
     return digest.hexdigest()
 
 
-def point_label(values: dict) -> str:
-    """``key = value, ...`` for messages and titles (``all runs`` for a grid without keys)."""
-    return ", ".join(f"{k} = {v}" for k, v in values.items()) or "all runs"
-
-
-__all__ = ["GridPoint", "SweepPlan", "dotted", "fingerprint", "load_sweep", "point_label"]
+__all__ = ["GridPoint", "SweepPlan", "fingerprint", "load_sweep"]

@@ -16,7 +16,6 @@ and a folder that mpsim did not make is never deleted.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import re
@@ -25,6 +24,11 @@ import time
 from pathlib import Path
 
 import pandas as pd
+
+try:
+    import fcntl
+except ImportError:                                   # pragma: no cover (Windows: no lock)
+    fcntl = None
 
 from mpsim import __version__
 from mpsim.core.errors import MpsimError
@@ -112,6 +116,8 @@ class ResultsStore:
         """Hold ``OUT/.lock`` while this process uses the store: a second sweep into the
         same folder at the same time would remove the first one's half-written runs."""
         self.root.mkdir(parents=True, exist_ok=True)
+        if fcntl is None:                              # pragma: no cover
+            return
         self._lock_file = open(self.root / ".lock", "a+")
         try:
             fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)

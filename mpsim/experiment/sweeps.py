@@ -17,11 +17,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from mpsim.core.errors import MpsimError
 from mpsim.core.rng import replication_seed
 from mpsim.experiment.executors import check_options, make_executor
 from mpsim.experiment.progress import SweepProgress
-from mpsim.experiment.store import ResultsStore, manifest_for, open_store
+from mpsim.experiment.store import ResultsStore, StoreError, manifest_for, open_store
 from mpsim.experiment.worker import Task
 
 
@@ -197,7 +196,8 @@ def draw_sweep(root, plot_format="png", table=None) -> list:
     if table is None:
         path = Path(root) / "sweep.parquet"
         if not path.is_file():
-            raise MpsimError(f"{root}: no sweep.parquet yet: run the sweep to its end first")
+            raise StoreError(f"{root}: no sweep.parquet yet: run the sweep to its end first (the "
+                             "same command again makes only the missing runs)")
         table = pd.read_parquet(path)
     runs = store.run_table()
     ok = runs[runs.status == "ok"]

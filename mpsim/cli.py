@@ -6,6 +6,7 @@ Exit codes: 0 ok; 2 bad input (``FILE:LINE: field: message``, no traceback);
 
 from __future__ import annotations
 
+import signal
 import sys
 import time
 import traceback
@@ -37,16 +38,28 @@ def _bad_input(exc: MpsimError, file=None) -> None:
     sys.exit(2)
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, handled as Ctrl-C is: the command stops cleanly (exit 143)."""
+
+
+def _terminate(signum, frame):
+    raise Terminated()
+
+
+def _interrupted(exc, message="interrupted") -> None:
+    click.echo(message, err=True)
+    sys.exit(143 if isinstance(exc, Terminated) else 130)
+
+
 def _guard(fn, file=None, interrupt=True):
     try:
         return fn()
     except MpsimError as exc:
         _bad_input(exc, file)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         if not interrupt:
             raise
-        click.echo("interrupted", err=True)
-        sys.exit(130)
+        _interrupted(exc)
     except Exception:  # a bug in mpsim: show everything
         traceback.print_exc()
         sys.exit(1)
@@ -65,6 +78,24 @@ def main():
       mpsim plot out/quickstart
       mpsim topo scenarios/quickstart.yaml -o topology.png
     """
+    signal.signal(signal.SIGTERM, _terminate)
+
+
+def _limit_option(fn):
+    """``--limit NAME=VALUE``: raise one of mpsim's input limits for this command."""
+    def apply(ctx, param, items):
+        if items:
+            from mpsim.core import limits
+            try:
+                limits.set_from_cli(items)
+            except MpsimError as exc:
+                click.echo(f"mpsim: {exc}", err=True)
+                sys.exit(2)
+        return items
+    return click.option("--limit", "limits", multiple=True, metavar="NAME=VALUE", callback=apply,
+                        expose_value=False, is_eager=True,
+                        help="raise an input limit, e.g. topology_nodes=2000000 (the limits and "
+                             "their defaults: docs/scenario.md)")(fn)
 
 
 class _Progress:
@@ -100,13 +131,14 @@ class _Progress:
 
 @main.command()
 @click.argument("scenario", type=click.Path(dir_okay=False))
-@click.option("-o", "--out", type=click.Path(file_okay=False), help="output folder (default out/<name>/)")
+@click.option("-o", "--out", type=click.Path(), help="output folder (default out/<name>/)")
 @click.option("--seed", type=int, help="run seed (default: the scenario's)")
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
               help="override a field by dotted path, e.g. sessions.lecture.max_outstanding=4")
 @click.option("--no-plots", is_flag=True, help="write the tables only")
 @click.option("--format", "plot_format", type=click.Choice(["png", "svg"]), default="png")
 @click.option("-q", "--quiet", is_flag=True, help="no progress bar, no table")
+@_limit_option
 def run(scenario, out, seed, overrides, no_plots, plot_format, quiet):
     """Run one SCENARIO and write its outputs.
 
@@ -120,9 +152,15 @@ def run(scenario, out, seed, overrides, no_plots, plot_format, quiet):
     plan = _guard(lambda: load_plan(scenario, overrides), scenario)
     progress = _Progress(plan.scenario.duration, sys.stderr.isatty() and not quiet)
     try:
-        summary = _guard(lambda: run_scenario(scenario, out, seed=seed, overrides=overrides,
+        summary = _guard(lambda: run_scenario(scenario, out, seed=seed, plan=plan,
                                               plots=not no_plots, plot_format=plot_format,
-                                              progress=progress), scenario)
+                                              progress=progress), scenario, interrupt=False)
+    except KeyboardInterrupt as exc:
+        progress.close()
+        where = out or "the output folder"
+        _interrupted(exc, f"interrupted: {where} holds the new run, complete" if
+                     getattr(exc, "outputs", "old") == "new" else
+                     f"interrupted: {where} is as it was before")
     finally:
         progress.close()
     if not quiet:
@@ -153,7 +191,7 @@ def _print_summary(summary) -> None:
 
 @main.command()
 @click.argument("scenario", type=click.Path(dir_okay=False))
-@click.option("-o", "--out", type=click.Path(file_okay=False),
+@click.option("-o", "--out", type=click.Path(),
               help="results store (default out/<name>-sweep/); finished runs there are kept")
 @click.option("--jobs", "-j", type=int, help="local worker processes (default: every core; 1 runs "
                                             "in this process)")
@@ -167,6 +205,7 @@ def _print_summary(summary) -> None:
 @click.option("--no-plots", is_flag=True, help="write the tables only")
 @click.option("--format", "plot_format", type=click.Choice(["png", "svg"]), default="png")
 @click.option("-q", "--quiet", is_flag=True, help="no progress bar, no table")
+@_limit_option
 def sweep(scenario, out, jobs, scheduler, dask_local, seed, overrides, fresh, no_plots, plot_format,
           quiet):
     """Run the sweep of SCENARIO: every grid point x replications, resumably.
@@ -192,12 +231,11 @@ def sweep(scenario, out, jobs, scheduler, dask_local, seed, overrides, fresh, no
     try:
         result = _guard(go, scenario, interrupt=False)
     except SweepInterrupted as exc:
-        click.echo(f"{exc}; resume with the same command: {command}", err=True)
-        sys.exit(130)
-    except KeyboardInterrupt:            # after the runs, or before the first
-        click.echo(f"interrupted; every finished run is kept: resume with the same command: "
-                   f"{command}", err=True)
-        sys.exit(130)
+        _interrupted(exc.__context__ if isinstance(exc.__context__, Terminated) else exc,
+                     f"{exc}; resume with the same command: {command}")
+    except KeyboardInterrupt as exc:     # after the runs, or before the first
+        _interrupted(exc, f"interrupted; every finished run is kept: resume with the same "
+                          f"command: {command}")
     if not quiet:
         _print_sweep(result)
     if result.failed:
@@ -267,6 +305,7 @@ def _seconds(value) -> str:
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE")
 @click.option("--explain", is_flag=True, help="print the scenario reference (every field, its unit, "
                                               "default and meaning)")
+@_limit_option
 def validate(files, overrides, explain):
     """Check scenario FILES without running them.
 
@@ -293,6 +332,8 @@ def validate(files, overrides, explain):
             lines = [str(exc)] + [str(e) for e in getattr(exc, "others", [])]
             for line in lines:
                 click.echo(line, err=True)
+        except KeyboardInterrupt as exc:
+            _interrupted(exc)
         except Exception:
             traceback.print_exc()
             sys.exit(1)
@@ -319,7 +360,9 @@ def plot(out, plot_format):
         click.echo(f"{out}:0: not a run's output folder (no events.parquet) nor a sweep's "
                    f"(no {MANIFEST})", err=True)
         sys.exit(2)
-    for path in _guard(lambda: draw(out, plot_format), out):
+    from mpsim.experiment.outputs import replace_plots
+    for path in _guard(lambda: replace_plots(out, lambda staging: draw(out, plot_format, into=staging)),
+                       out):
         click.echo(path)
 
 
@@ -329,6 +372,7 @@ def plot(out, plot_format):
               help="image to write (PNG or SVG by extension)")
 @click.option("--run", "run_dir", type=click.Path(file_okay=False),
               help="a finished run's folder: draw its link load and multicast trees too")
+@_limit_option
 def topo(source, output, run_dir):
     """Draw and describe the topology of a SCENARIO or a GRAPHFILE.
 

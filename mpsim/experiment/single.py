@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import json
-import math
 import time
 from pathlib import Path
-
-import numpy as np
 
 from mpsim import __version__
 from mpsim.scenario import build, load_plan
@@ -52,34 +48,33 @@ def tree_table(run):
 
 
 def run_scenario(path, out=None, *, seed=None, overrides=(), plots=True, plot_format="png",
-                 progress=None) -> dict:
-    """Load, build and run ``path``; write events.parquet, joins.csv, links.csv, summary.json
-    and plots/ into ``out`` (default ``out/<name>/``). Returns the summary."""
-    plan = load_plan(path, overrides)
+                 progress=None, plan=None) -> dict:
+    """Load, build and run ``path`` (or the already loaded ``plan``); write events.parquet,
+    joins.csv, links.csv, trees.csv, summary.json and plots/ into ``out`` (default
+    ``out/<name>/``) as a set (``OutputSet``: ``out`` is checked before the simulation, and is
+    the old run whole or the new one whole, whenever the process stops). Returns the summary."""
+    from mpsim.experiment.outputs import OutputSet, dump_json
+
+    if plan is None:
+        plan = load_plan(path, overrides)
     out = Path(out) if out is not None else Path("out") / plan.scenario.name
-    out.mkdir(parents=True, exist_ok=True)
-    t0 = time.perf_counter()
-    run = build(plan, seed)
-    run.run(progress=progress)
-    wall = time.perf_counter() - t0
-    joins = run.stack.joins.frame()
-    joins.to_csv(out / "joins.csv", index=False, float_format="%.9g")
-    run.sim.recorder.to_parquet(out / "events.parquet")
-    links = run.net.link_table(run.sim.now)
-    links.to_csv(out / "links.csv", index=False, float_format="%.9g")
-    tree_table(run).to_csv(out / "trees.csv", index=False)
-    summary = summarize(run, joins, wall)
-    (out / "summary.json").write_text(json.dumps(summary, indent=2, default=_json_default) + "\n")
-    if plots:
-        from mpsim.experiment.figures import draw_run
-        summary["plots"] = [str(p) for p in draw_run(out, plot_format)]
+    with OutputSet(out) as outputs:
+        t0 = time.perf_counter()
+        run = build(plan, seed)
+        run.run(progress=progress)
+        wall = time.perf_counter() - t0
+        joins = run.stack.joins.frame()
+        joins.to_csv(outputs.path("joins.csv"), index=False, float_format="%.9g")
+        run.sim.recorder.to_parquet(outputs.path("events.parquet"))
+        links = run.net.link_table(run.sim.now)
+        links.to_csv(outputs.path("links.csv"), index=False, float_format="%.9g")
+        tree_table(run).to_csv(outputs.path("trees.csv"), index=False)
+        summary = summarize(run, joins, wall)
+        outputs.path("summary.json").write_text(dump_json(summary))
+        if plots:
+            from mpsim.experiment.figures import draw_run
+            drawn = draw_run(outputs.temporary, plot_format)
+            summary["plots"] = [str(out / p.relative_to(outputs.temporary)) for p in drawn]
+        outputs.commit()
     summary["out"] = str(out)
     return summary
-
-
-def _json_default(value):
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (np.floating,)):
-        return None if math.isnan(value) else float(value)
-    return str(value)

@@ -32,6 +32,7 @@ except ImportError:                                   # pragma: no cover (Window
 
 from mpsim import __version__
 from mpsim.core.errors import MpsimError
+from mpsim.experiment.figures import read_table
 
 MANIFEST = "manifest.json"
 FORMAT = 1
@@ -84,6 +85,9 @@ class ResultsStore:
         checked against the manifest there if not (raises ``StoreError`` on a mismatch,
         unless ``fresh``: then the old runs and outputs are removed first)."""
         root = Path(root)
+        if root.is_symlink():
+            raise StoreError(f"{root}: is a symbolic link; mpsim writes only into folders it "
+                             "makes: give the real folder (or another -o)")
         if root.exists() and not root.is_dir():
             raise StoreError(f"{root}: exists and is not a folder; allowed: a new or a sweep's folder")
         path = root / MANIFEST
@@ -180,29 +184,25 @@ class ResultsStore:
         return {key for key, info in self.statuses().items() if info.get("status") == "ok"}
 
     def write(self, outcome) -> Path:
-        """Write one run's folder atomically (a failed run: its error, to be retried next
-        time). Returns the folder."""
+        """Write one run's folder as a set (``OutputSet``, as a run's outputs are: there
+        whole or not at all); a failed run gets its error, to be made again next time.
+        Returns the folder."""
+        from mpsim.experiment.outputs import OutputSet, dump_json
+
         task = outcome.task
         final = self.runs_dir / run_name(task.point, task.replication)
-        temporary = self.runs_dir / f".{final.name}.{os.getpid()}.tmp"
-        if temporary.exists():
-            shutil.rmtree(temporary)
-        temporary.mkdir()
         info = {"point": task.point, "replication": task.replication, "seed": task.seed,
                 "status": "ok" if outcome.ok else "failed", **outcome.info}
-        if outcome.ok:
-            (temporary / "joins.parquet").write_bytes(outcome.joins)
-            (temporary / "summary.parquet").write_bytes(outcome.summary)
-        else:
-            info["error"] = outcome.error
-            if outcome.traceback:
-                info["traceback"] = outcome.traceback
-        self._write_json(temporary / "run.json", info)
-        if final.exists():                     # a failed run made again
-            trash = self.runs_dir / f".{final.name}.{os.getpid()}.old"
-            os.rename(final, trash)
-            shutil.rmtree(trash)
-        os.rename(temporary, final)
+        with OutputSet(final, kind="sweep run", lock=False, trusted=True) as outputs:
+            if outcome.ok:
+                outputs.path("joins.parquet").write_bytes(outcome.joins)
+                outputs.path("summary.parquet").write_bytes(outcome.summary)
+            else:
+                info["error"] = outcome.error
+                if outcome.traceback:
+                    info["traceback"] = outcome.traceback
+            outputs.path("run.json").write_text(dump_json(info))
+            outputs.commit()
         return final
 
     # -- reading -------------------------------------------------------------------------
@@ -225,7 +225,7 @@ class ResultsStore:
         ``point`` and ``replication`` columns, in the order of ``keys``."""
         frames = []
         for point, rep in keys:
-            frame = pd.read_parquet(self.runs_dir / run_name(point, rep) / "joins.parquet")
+            frame = read_table(self.runs_dir / run_name(point, rep) / "joins.parquet")
             if len(frame):
                 frames.append(frame.assign(point=point, replication=rep))
         if not frames:
@@ -245,8 +245,9 @@ class ResultsStore:
 
     @staticmethod
     def _write_json(path: Path, data: dict) -> None:
+        from mpsim.experiment.outputs import dump_json
         temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        temporary.write_text(json.dumps(data, indent=2, default=str) + "\n")
+        temporary.write_text(dump_json(data))
         os.replace(temporary, path)
 
 

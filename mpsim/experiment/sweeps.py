@@ -19,6 +19,7 @@ import pandas as pd
 
 from mpsim.core.rng import replication_seed
 from mpsim.experiment.executors import check_options, make_executor
+from mpsim.experiment.outputs import replace_plots
 from mpsim.experiment.progress import SweepProgress
 from mpsim.experiment.store import ResultsStore, StoreError, manifest_for, open_store
 from mpsim.experiment.worker import Task
@@ -118,7 +119,8 @@ def sweep(scenario, grid=None, replications=None, *, jobs=None, scheduler=None, 
         result.ran, result.kept = ran, len(finished)
         result.failed = int((result.runs.status != "ok").sum())
         if plots:
-            result.plots = draw_sweep(root, plot_format, result.table)
+            result.plots = replace_plots(root, lambda staging: draw_sweep(root, plot_format,
+                                                                          result.table, staging))
     finally:
         store.close()
     result.wall = time.perf_counter() - started
@@ -187,8 +189,9 @@ def aggregate_store(store: ResultsStore, resamples: int = 1000) -> SweepResult:
     return SweepResult(table=table, store=store.root, runs=runs)
 
 
-def draw_sweep(root, plot_format="png", table=None) -> list:
-    """Draw a sweep's plots into ``root/plots`` from its tables; returns the paths."""
+def draw_sweep(root, plot_format="png", table=None, into=None) -> list:
+    """Draw a sweep's plots into ``into/plots`` (default ``root/plots``) from its tables;
+    returns the paths."""
     from mpsim.analysis import sweep_curves
     from mpsim.plot import render_sweep
 
@@ -203,5 +206,5 @@ def draw_sweep(root, plot_format="png", table=None) -> list:
     ok = runs[runs.status == "ok"]
     joins = store.joins_table(list(zip(ok.point, ok.replication)))
     curves = sweep_curves(joins, ok[["point", "replication", "t_end"]].reset_index(drop=True))
-    return render_sweep(Path(root), table, curves, _points_table(manifest), list(manifest["grid"]),
-                        format=plot_format)
+    return render_sweep(Path(into or root), table, curves, _points_table(manifest),
+                        list(manifest["grid"]), format=plot_format)

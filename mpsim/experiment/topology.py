@@ -28,17 +28,14 @@ def describe_topology(source, output, run_dir=None) -> str:
     suffix = Path(output).suffix.lower().lstrip(".") or "png"
     links = tree_links = None
     if run_dir is not None:
-        import pandas as pd
+        from mpsim.experiment.figures import read_table
         run_dir = Path(run_dir)
-        if not (run_dir / "links.csv").is_file():
-            from mpsim.core.errors import ScenarioError
-            raise ScenarioError("not a run's output folder (no links.csv)", file=str(run_dir), line=0)
         names = {str(n): n for n in graph.nodes}
-        links = pd.read_csv(run_dir / "links.csv", dtype={"src": str, "dst": str})
+        links = read_table(run_dir / "links.csv", dtype={"src": str, "dst": str})
         links["src"] = links.src.map(lambda x: names.get(x, x))
         links["dst"] = links.dst.map(lambda x: names.get(x, x))
         if (run_dir / "trees.csv").is_file():
-            trees = pd.read_csv(run_dir / "trees.csv", dtype={"src": str, "dst": str})
+            trees = read_table(run_dir / "trees.csv", dtype={"src": str, "dst": str})
             tree_links = [(names.get(a, a), names.get(b, b)) for a, b in zip(trees.src, trees.dst)]
     draw(graph, output, hosts=list(hosts), tree_links=tree_links, links=links,
          format=suffix if suffix in ("png", "svg") else "png")

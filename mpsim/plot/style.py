@@ -8,6 +8,7 @@ writes PNG, the SVG backend SVG, and nothing stays open after a function returns
 from __future__ import annotations
 
 import contextlib
+import os
 from pathlib import Path
 
 import matplotlib
@@ -80,7 +81,15 @@ def save(fig: Figure, path, format=None) -> Path:
     path, fmt = output_path(path, format)
     path.parent.mkdir(parents=True, exist_ok=True)
     metadata = {"Date": None} if fmt == "svg" else {"Software": "mpsim (matplotlib)"}
-    fig.savefig(path, format=fmt, dpi=DPI, metadata=metadata)
+    # written aside and renamed into place: a file there is replaced whole, and a link
+    # planted there is replaced, never written through
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        fig.savefig(temporary, format=fmt, dpi=DPI, metadata=metadata)
+        os.replace(temporary, path)
+    finally:
+        if temporary.exists():
+            temporary.unlink()
     return path
 
 

@@ -281,3 +281,14 @@ def test_ctrl_c_during_validate_exits_130(monkeypatch):
     result = CliRunner().invoke(main, ["validate", str(QUICK)])
     assert result.exit_code == 130, result.output
     assert "interrupted" in result.output and "Traceback" not in result.output
+
+
+def test_topo_replaces_a_planted_link_instead_of_writing_through_it(tmp_path):
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious\n")
+    (tmp_path / "topology.png").symlink_to(victim)
+    done = mpsim("topo", QUICK, "-o", tmp_path / "topology.png")
+    assert done.returncode == 0, done.stderr
+    assert victim.read_text() == "precious\n"
+    assert not (tmp_path / "topology.png").is_symlink()
+    assert (tmp_path / "topology.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -4,6 +4,11 @@ A distribution is a small frozen value object; ``sampler(rng)`` turns it into a
 zero-argument callable for the hot path, drawing in blocks from the given
 generator (a constant draws nothing and needs no generator).
 
+Every parameter is a finite number, and parameters whose draws could not be
+finite numbers (an exponential mean near 1e308, a lognormal whose underlying
+normal overflows) are refused when the distribution is made, so that a scenario
+that validates never draws an infinite or NaN delay.
+
 >>> d = make_distribution({"dist": "uniform", "low": "1ms", "high": "3ms"})
 >>> d.mean
 0.002
@@ -16,18 +21,40 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from itertools import repeat
+from typing import ClassVar
 
 import numpy as np
+from scipy import special
 
 from mpsim.core.errors import ParameterError
 from mpsim.core.rng import BLOCK, blocks
+from mpsim.core.text import short
 from mpsim.core.units import parse_duration
+
+#: No standard normal that numpy draws is larger than this in size (its ziggurat's tail
+#: starts at 3.65 and a 53-bit uniform adds at most 10.1 to it), and no standard
+#: exponential is larger than ``_MAX_EXPONENTIAL`` (-log of the smallest 53-bit
+#: uniform, 36.7, plus the ziggurat's start): parameters are checked so that a draw
+#: that far out is still a finite number.
+_MAX_Z = 14.0
+_MAX_EXPONENTIAL = 48.0
+#: The largest draw allowed (seconds): far below the largest float, so that sums of a
+#: few delays stay finite too.
+_MAX_DRAW = 1e300
 
 
 def _check_non_negative(name: str, value: float) -> float:
-    if not (isinstance(value, (int, float)) and math.isfinite(value)) or value < 0:
-        raise ParameterError(f"{name} = {value!r} is not allowed; allowed: a duration >= 0")
+    if isinstance(value, bool) or not (isinstance(value, (int, float)) and math.isfinite(value)) \
+            or value < 0:
+        raise ParameterError(f"{name} = {short(value)} is not allowed; allowed: a finite duration >= 0")
     return float(value)
+
+
+def _check_draws_finite(kind: str, largest: float, what: str) -> None:
+    """Refuse parameters whose largest possible draw (``largest``, seconds) is too large."""
+    if not largest <= _MAX_DRAW:
+        raise ParameterError(f"{kind} {what}: its draws could reach infinity; allowed: parameters "
+                             f"whose draws stay below {_MAX_DRAW:g} s")
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +88,7 @@ class Uniform:
         high = _check_non_negative("high", self.high)
         if high < low:
             raise ParameterError(f"uniform high = {high!r} is below low = {low!r}; allowed: high >= low")
+        _check_draws_finite("uniform", low + high, f"low = {low!r} and high = {high!r}")
         object.__setattr__(self, "low", low)
         object.__setattr__(self, "high", high)
 
@@ -80,7 +108,9 @@ class Exponential:
     mean: float
 
     def __post_init__(self):
-        object.__setattr__(self, "mean", _check_non_negative("mean", self.mean))
+        mean = _check_non_negative("mean", self.mean)
+        _check_draws_finite("exponential", mean * _MAX_EXPONENTIAL, f"mean = {mean!r}")
+        object.__setattr__(self, "mean", mean)
 
     is_random = True
 
@@ -90,45 +120,123 @@ class Exponential:
 
 @dataclass(frozen=True, slots=True)
 class TruncatedNormal:
-    """Normal(mu, sigma) conditioned on being >= 0 (negative draws are redrawn, not clipped)."""
+    """Normal(mu, sigma) conditioned on being >= 0 (seconds).
+
+    Where at least ``REJECTION_MIN_MASS`` of the normal lies at or above 0, negative
+    draws are redrawn (the values mpsim has always drawn for such parameters); further
+    out, the delay is drawn by the inverse CDF in log space (``log_ndtr``,
+    ``ndtri_exp``): one uniform per draw and no loop, so a mean of -10 s with std 1 s
+    (a share of 1e-23 at or above 0) gives its small positive delays at once. More
+    than ``MAX_TAIL`` standard deviations below 0 the parameters are refused: the share
+    at or above 0 is then below 10^-217000, and a draw would keep fewer than six of
+    its digits.
+
+    >>> round(TruncatedNormal(-10.0, 1.0).mean, 6)
+    0.098093
+    >>> TruncatedNormal(0.002, 0.001).mean > 0.002
+    True
+    """
     mu: float
     sigma: float
 
+    #: The rejection sampler is kept where it accepts at least this share of its draws.
+    REJECTION_MIN_MASS: ClassVar[float] = 0.1
+    #: ``-mean/std`` may be at most this.
+    MAX_TAIL: ClassVar[float] = 1000.0
+
     def __post_init__(self):
-        if not math.isfinite(self.mu):
-            raise ParameterError(f"normal mean = {self.mu!r} is not allowed; allowed: a finite duration")
-        object.__setattr__(self, "sigma", _check_non_negative("std", self.sigma))
-        if self.sigma == 0 and self.mu < 0:
-            raise ParameterError(f"normal mean = {self.mu!r} with std 0 has no value >= 0")
+        mu = self.mu
+        if isinstance(mu, bool) or not (isinstance(mu, (int, float)) and math.isfinite(mu)):
+            raise ParameterError(f"normal mean = {short(mu)} is not allowed; allowed: a finite duration")
+        mu = float(mu)
+        sigma = _check_non_negative("std", self.sigma)
+        object.__setattr__(self, "mu", mu)
+        object.__setattr__(self, "sigma", sigma)
+        if sigma == 0 and mu < 0:
+            raise ParameterError(f"normal mean = {mu!r} with std 0 has no value >= 0; allowed: "
+                                 "mean >= 0, or std > 0")
+        _check_draws_finite("normal", abs(mu) + _MAX_Z * sigma, f"mean = {mu!r} and std = {sigma!r}")
+        if sigma > 0 and -mu / sigma > self.MAX_TAIL:
+            raise ParameterError(
+                f"normal mean = {mu!r} with std = {sigma!r}: the delay is the part of this normal "
+                f"at or above 0, {-mu / sigma:.3g} standard deviations out in its tail (a share of "
+                f"10^{_log10_upper_tail(-mu / sigma):.0f}), too far out to be drawn from; allowed: "
+                f"mean >= -{self.MAX_TAIL:g} x std (for delays close to 0, an exponential)")
+
+    @property
+    def _cut(self) -> float:
+        """Where 0 lies, in standard deviations from the mean: ``-mu/sigma`` (-inf if sigma is 0)."""
+        return -self.mu / self.sigma if self.sigma > 0 else -math.inf
 
     @property
     def mean(self) -> float:
-        """Mean of the truncated distribution: mu + sigma * phi(a) / (1 - Phi(a)), a = -mu/sigma."""
-        if self.sigma == 0:
+        """Mean of the truncated distribution: mu + sigma * h(a), a = -mu/sigma, with h the
+        inverse Mills ratio phi(a) / (1 - Phi(a)) = sqrt(2/pi) / erfcx(a/sqrt(2)), which has
+        no 0/0 however far out a is; for a > 3 it is sigma * (h(a) - a), from the continued
+        fraction of h(a) - a, so that mu does not cancel against sigma * h(a)."""
+        a = self._cut
+        if a == -math.inf:
             return self.mu
-        a = -self.mu / self.sigma
-        phi = math.exp(-a * a / 2) / math.sqrt(2 * math.pi)
-        tail = 0.5 * math.erfc(a / math.sqrt(2))
-        return self.mu + self.sigma * phi / tail
+        if a <= 3:
+            return self.mu + self.sigma * math.sqrt(2 / math.pi) / float(special.erfcx(a / math.sqrt(2)))
+        return self.sigma * _mills_excess(a)
 
     is_random = True
 
     def sampler(self, rng):
-        def draw(n):
-            out = rng.normal(self.mu, self.sigma, n)
-            out = out[out >= 0]
-            while out.size < n:
-                more = rng.normal(self.mu, self.sigma, n)
-                out = np.concatenate([out, more[more >= 0]])
-            return out[:n]
-        # Whole blocks only: a block's surplus draws are discarded, so its values
-        # depend on the block size, which must therefore never change.
-        return blocks(draw, repeat(BLOCK)).__next__
+        mu, sigma, a = self.mu, self.sigma, self._cut
+        if a == -math.inf or float(special.ndtr(-a)) >= self.REJECTION_MIN_MASS:
+            def draw(n):
+                out = rng.normal(mu, sigma, n)
+                out = out[out >= 0]
+                while out.size < n:          # 1/REJECTION_MIN_MASS rounds at most, on average
+                    more = rng.normal(mu, sigma, n)
+                    out = np.concatenate([out, more[more >= 0]])
+                return out[:n]
+            # Whole blocks only: a block's surplus draws are discarded, so its values
+            # depend on the block size, which must therefore never change.
+            return blocks(draw, repeat(BLOCK)).__next__
+        log_share = float(special.log_ndtr(-a))
+
+        def tail(n):
+            # Z with log(1 - Phi(Z)) = log(1 - Phi(a)) + log(V), V uniform on (0, 1]: the
+            # inverse CDF from the upper end, in log space (1 - Phi(a) may underflow).
+            z = -special.ndtri_exp(log_share + np.log1p(-rng.random(n)))
+            return sigma * np.maximum(z - a, 0.0)      # mu + sigma * z, as sigma * (z - a)
+        return blocks(tail).__next__
+
+
+def _mills_excess(a: float, terms: int = 80) -> float:
+    """h(a) - a for a >= 2, h the inverse Mills ratio of the standard normal, by the
+    continued fraction 1/(a + 2/(a + 3/(a + ...))) (80 terms: exact to rounding).
+
+    >>> round(_mills_excess(10.0), 8)
+    0.09809323
+    """
+    acc = 0.0
+    for k in range(terms, 1, -1):
+        acc = k / (a + acc)
+    return 1.0 / (a + acc)
+
+
+def _log10_upper_tail(a: float) -> float:
+    """log10(1 - Phi(a))."""
+    return float(special.log_ndtr(-a)) / math.log(10)
 
 
 @dataclass(frozen=True, slots=True)
 class LogNormal:
-    """Lognormal with the given mean and standard deviation of the delay itself (seconds)."""
+    """Lognormal with the given mean and standard deviation of the delay itself (seconds).
+
+    Its underlying normal has sigma^2 = log(1 + (std/mean)^2) and mu = log(mean) - sigma^2/2;
+    parameters for which these are not finite numbers, or for which a draw could
+    overflow, are refused.
+
+    >>> LogNormal(1e-200, 1e200)
+    Traceback (most recent call last):
+    ...
+    mpsim.core.errors.ParameterError: lognormal mean = 1e-200 with std = 1e+200: std/mean is too large for a lognormal (its sigma^2 = log(1 + (std/mean)^2) is not a finite number); allowed: std/mean below 1e154, and far less for a useful delay
+    """
     mean: float
     std: float
 
@@ -138,13 +246,29 @@ class LogNormal:
             raise ParameterError("lognormal mean = 0 is not allowed; allowed: a duration > 0")
         object.__setattr__(self, "mean", mean)
         object.__setattr__(self, "std", _check_non_negative("std", self.std))
+        mu, sigma = self._normal()
+        top = mu + _MAX_Z * sigma
+        _check_draws_finite("lognormal", math.exp(top) if top < 700 else math.inf,
+                            f"mean = {mean!r} with std = {self.std!r}")
+
+    def _normal(self) -> tuple[float, float]:
+        """(mu, sigma) of the underlying normal."""
+        try:
+            sigma2 = math.log1p((self.std / self.mean) ** 2)
+        except OverflowError:
+            sigma2 = math.inf
+        mu = math.log(self.mean) - sigma2 / 2
+        if not (math.isfinite(sigma2) and math.isfinite(mu)):
+            raise ParameterError(f"lognormal mean = {self.mean!r} with std = {self.std!r}: std/mean "
+                                 "is too large for a lognormal (its sigma^2 = log(1 + (std/mean)^2) "
+                                 "is not a finite number); allowed: std/mean below 1e154, and far "
+                                 "less for a useful delay")
+        return mu, math.sqrt(sigma2)
 
     is_random = True
 
     def sampler(self, rng):
-        sigma2 = math.log1p((self.std / self.mean) ** 2)
-        mu = math.log(self.mean) - sigma2 / 2
-        sigma = math.sqrt(sigma2)
+        mu, sigma = self._normal()
         return blocks(lambda n: rng.lognormal(mu, sigma, n)).__next__
 
 
@@ -169,10 +293,10 @@ def make_distribution(spec) -> Distribution:
         return Constant(parse_duration(spec))
     kind = spec.get("dist")
     if kind not in DISTRIBUTIONS:
-        raise ParameterError(f"dist = {kind!r} is not a known distribution; "
+        raise ParameterError(f"dist = {short(kind)} is not a known distribution; "
                              f"allowed: {', '.join(DISTRIBUTIONS)}")
     names = DISTRIBUTIONS[kind]
-    extra = sorted(set(spec) - {"dist", *names})
+    extra = sorted(short(k) for k in set(spec) - {"dist", *names})
     missing = [n for n in names if n not in spec]
     if extra or missing:
         raise ParameterError(f"{kind} distribution takes {', '.join(names)}; "
@@ -182,7 +306,11 @@ def make_distribution(spec) -> Distribution:
         if isinstance(mean, str) and mean.strip().startswith("-"):
             mu = -parse_duration(mean.strip()[1:])
         elif isinstance(mean, (int, float)) and not isinstance(mean, bool):
-            mu = float(mean)                    # a bare number: seconds, and may be negative
+            try:
+                mu = float(mean)                # a bare number: seconds, and may be negative
+            except OverflowError:
+                raise ParameterError(f"normal mean = {short(mean)} is not allowed; allowed: a "
+                                     "finite duration") from None
         else:
             mu = parse_duration(mean)
         return TruncatedNormal(mu, parse_duration(spec["std"]))

@@ -84,16 +84,23 @@ class ResultsStore:
         """The store at ``root`` for the sweep described by ``manifest``: created if absent,
         checked against the manifest there if not (raises ``StoreError`` on a mismatch,
         unless ``fresh``: then the old runs and outputs are removed first)."""
-        root = Path(root)
-        if root.is_symlink():
-            raise StoreError(f"{root}: is a symbolic link; mpsim writes only into folders it "
-                             "makes: give the real folder (or another -o)")
-        if root.exists() and not root.is_dir():
-            raise StoreError(f"{root}: exists and is not a folder; allowed: a new or a sweep's folder")
+        try:
+            return cls._open(Path(root), manifest, fresh)
+        except OSError as exc:                    # unwritable, a file in the path, full disk
+            raise StoreError(f"{root}: cannot write there ({exc.strerror or exc})") from None
+
+    @classmethod
+    def _open(cls, root: Path, manifest: dict, fresh: bool) -> "ResultsStore":
+        from mpsim.experiment.outputs import OutputError, check_writable
         path = root / MANIFEST
-        if root.is_dir() and not path.is_file() and any(p.name != ".lock" for p in root.iterdir()):
+        if root.is_dir() and not root.is_symlink() and not path.is_file() and \
+                any(p.name != ".lock" for p in root.iterdir()):
             raise StoreError(f"{root}: is not a sweep's folder (no {MANIFEST}) and is not empty; "
                              "mpsim will not write into it or delete it: give another -o")
+        try:
+            check_writable(root, kind="sweep", legacy=(MANIFEST,))
+        except OutputError as exc:
+            raise StoreError(str(exc)) from None
         store = cls(root, manifest)
         store._lock()
         if path.is_file():

@@ -292,3 +292,15 @@ def test_topo_replaces_a_planted_link_instead_of_writing_through_it(tmp_path):
     assert victim.read_text() == "precious\n"
     assert not (tmp_path / "topology.png").is_symlink()
     assert (tmp_path / "topology.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize("make, name, text", [
+    (lambda t: (t / "real").mkdir() or (t / "out").symlink_to(t / "real"), "out", "is a symbolic link"),
+    (lambda t: (t / "file").write_text("x"), "file/out", "is a file, not a folder"),
+    (lambda t: None, "/proc/mpsim-cannot-write-here/out", "cannot write there"),
+])
+def test_a_sweep_folder_mpsim_must_not_write_is_refused_in_one_line(tmp_path, make, name, text):
+    from tests.experiment.helpers import TINY
+    make(tmp_path)
+    out = name if name.startswith("/") else tmp_path / name
+    one_line_error(mpsim("sweep", TINY, "-o", out, "--jobs", "1", "-q"), text)

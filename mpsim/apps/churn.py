@@ -4,11 +4,17 @@ Joins arrive as a Poisson process of rate ``join_rate`` over the whole group;
 each picks a host that is not a member (uniformly), which joins the session its
 natural way (a non-rooted join, or an admission request to a rooted session's
 root) and leaves after an exponential stay of mean ``mean_stay``.
+
+``join_rate`` is > 0 and at most the limit ``max_rate``, ``mean_stay`` at least the
+limit ``min_period`` (``mpsim.core.limits``), as the scenario's ``churn`` action checks.
 """
 
 from __future__ import annotations
 
 import math
+
+from mpsim.core.errors import ParameterError
+from mpsim.core.units import check_event_rate, check_period
 
 
 class Churn:
@@ -19,6 +25,14 @@ class Churn:
         self.session = action.session
         self.rate = action.join_rate
         self.mean_stay = action.mean_stay
+        try:
+            check_event_rate(self.rate)
+        except ParameterError as exc:
+            raise ParameterError(f"join_rate = {exc}") from None
+        try:
+            check_period(self.mean_stay)
+        except ParameterError as exc:
+            raise ParameterError(f"mean_stay = {exc}") from None
         self.hosts = list(hosts)
         self.rng = rng
         self.until = until

@@ -5,16 +5,22 @@ from __future__ import annotations
 import math
 
 from mpsim.core.errors import ParameterError
+from mpsim.core.units import check_event_rate
 
 
 class ConstantRateSender:
     """Every ``1/rate`` seconds from ``start`` until ``stop``, ``app`` sends ``size`` bytes
-    (skipped while the host may not send, e.g. a leaf not yet connected)."""
+    (skipped while the host may not send, e.g. a leaf not yet connected).
+
+    ``rate`` is > 0 and at most the limit ``max_rate``, with ``1/rate`` at least the limit
+    ``min_period`` (``mpsim.core.limits``), the same rule as the scenario's ``traffic[].rate``."""
 
     def __init__(self, app, rate: float, size: int, start: float = 0.0, stop: float = math.inf):
-        if not rate > 0:
-            raise ParameterError(f"rate = {rate!r} is not allowed; allowed: > 0 packets/s")
-        if size <= 0:
+        try:
+            check_event_rate(rate)
+        except ParameterError as exc:
+            raise ParameterError(f"rate = {exc}") from None
+        if not size > 0:
             raise ParameterError(f"size = {size!r} is not allowed; allowed: > 0 bytes")
         self.app = app
         self.interval = 1.0 / rate

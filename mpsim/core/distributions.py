@@ -158,8 +158,8 @@ class TruncatedNormal:
         _check_draws_finite("normal", abs(mu) + _MAX_Z * sigma, f"mean = {mu!r} and std = {sigma!r}")
         if sigma > 0 and -mu / sigma > self.MAX_TAIL:
             raise ParameterError(
-                f"normal mean = {mu!r} with std = {sigma!r}: the delay is the part of this normal "
-                f"at or above 0, {-mu / sigma:.3g} standard deviations out in its tail (a share of "
+                f"normal mean = {mu:g} s with std = {sigma:g} s: the delay is the part of this "
+                f"normal at or above 0, {-mu / sigma:.4g} standard deviations out in its tail (a share of "
                 f"10^{_log10_upper_tail(-mu / sigma):.0f}), too far out to be drawn from; allowed: "
                 f"mean >= -{self.MAX_TAIL:g} x std (for delays close to 0, an exponential)")
 
@@ -296,7 +296,8 @@ def make_distribution(spec) -> Distribution:
         raise ParameterError(f"dist = {short(kind)} is not a known distribution; "
                              f"allowed: {', '.join(DISTRIBUTIONS)}")
     names = DISTRIBUTIONS[kind]
-    extra = sorted(short(k) for k in set(spec) - {"dist", *names})
+    extra = sorted(k if isinstance(k, str) and len(k) <= 40 else short(k)
+                   for k in set(spec) - {"dist", *names})
     missing = [n for n in names if n not in spec]
     if extra or missing:
         raise ParameterError(f"{kind} distribution takes {', '.join(names)}; "

@@ -48,6 +48,8 @@ LIMITS = {limit.name: limit for limit in (
                                                  "parameters before it runs, counted after a file is read"),
     Limit("topology_edges", 5_000_000, "edges", "links of a topology, likewise"),
     Limit("generator_seconds", 60, "s", "wall time a topology generator or graph reader may take"),
+    Limit("generator_tries", 10_000, "tries", "retries a randomized topology generator may be told "
+                                               "to make: its tries, max_tries or max_iters"),
     Limit("hosts", 1_000_000, "hosts", "hosts of a scenario, groups expanded"),
     Limit("graph_file_bytes", 256 * 2 ** 20, "bytes", "the size of a topology graph file"),
     Limit("min_period", 1e-6, "s", "the shortest timer, retransmission interval or inter-send "
@@ -108,6 +110,6 @@ def render_limits() -> str:
     """The limits as a Markdown table, for docs/scenario.md."""
     rows = ["| limit | default | bounds | raise it with |", "|---|---|---|---|"]
     for limit in LIMITS.values():
-        rows.append(f"| `{limit.name}` | {limit.default:g} {limit.unit} | {limit.bounds} | "
+        rows.append(f"| `{limit.name}` | {limit.default:.15g} {limit.unit} | {limit.bounds} | "
                     f"`{limit.variable}=N` or `--limit {limit.name}=N` |")
     return "\n".join(rows)

@@ -5,17 +5,26 @@ h: 3}``) or from a GraphML, GML or edge-list file. Edges are links in both
 directions; every link has the default spec unless an override names its edge.
 Graph-file edges may carry ``delay``, ``bandwidth``, ``queue`` and ``loss``
 attributes, which are read as overrides.
+
+No topology may eat the machine (``mpsim.core.limits``): a generator's node and
+edge counts are estimated from its parameters and refused over ``topology_nodes``
+/ ``topology_edges`` before it runs (``estimate_size``); its retry counts are
+bounded by ``generator_tries``; it runs under a wall-time budget
+(``generator_seconds``); and the graph it returns, or the one a file holds (whose
+size is checked against ``graph_file_bytes`` first), is counted again.
 """
 
 from __future__ import annotations
 
-import functools
 import inspect
 from pathlib import Path
 
 import networkx as nx
 
+from mpsim.core import limits
 from mpsim.core.errors import MpsimError, TopologyError
+from mpsim.net.budget import (BudgetError, call_text, check_generator_budget, check_graph_size,
+                              generator_names, wall_time_budget)
 from mpsim.net.link import LinkSpec
 
 _FILE_READERS = {
@@ -26,14 +35,6 @@ _FILE_READERS = {
     ".txt": lambda path: nx.read_edgelist(path, data=True),
 }
 LINK_ATTRIBUTES = ("delay", "bandwidth", "queue", "loss")
-
-
-@functools.cache
-def generator_names() -> tuple[str, ...]:
-    """Names of the networkx graph generators a topology can be built from."""
-    return tuple(sorted(name for name, fn in vars(nx).items()
-                  if inspect.isfunction(fn) and (fn.__module__ or "").startswith("networkx.generators")
-                  and not name.startswith("_")))
 
 
 def _simple_graph(graph) -> nx.Graph:
@@ -105,15 +106,19 @@ class Topology:
                                 "a name from networkx.generators such as balanced_tree, path_graph, "
                                 "grid_2d_graph, barabasi_albert_graph, random_internet_as_graph")
         params = dict(params or {})
+        check_generator_budget(name, params)
         if "seed" in inspect.signature(fn).parameters and "seed" not in params:
             params["seed"] = seed
+        call = call_text(name, params)
         try:
-            graph = fn(**params)
+            with wall_time_budget(limits.get("generator_seconds"), f"generator {call}"):
+                graph = fn(**params)
         except MpsimError:
             raise
         except Exception as exc:  # networkx reports bad parameters in many ways
-            raise TopologyError(f"generator {name}({', '.join(f'{k}={v!r}' for k, v in params.items())}) "
-                                f"failed: {exc}") from None
+            reason = str(exc) if len(str(exc)) <= 300 else str(exc)[:297] + "..."
+            raise TopologyError(f"generator {call} failed: {reason}") from None
+        check_graph_size(graph, call)
         return cls(graph, links, overrides)
 
     @classmethod
@@ -126,10 +131,17 @@ class Topology:
                                 + ", ".join(_FILE_READERS))
         if not path.is_file():
             raise TopologyError(f"graph file {str(path)!r} does not exist")
+        size = path.stat().st_size
+        if size > limits.get("graph_file_bytes"):
+            raise BudgetError(limits.exceeded("graph_file_bytes", size, f"graph file {str(path)!r}"))
         try:
-            graph = reader(path)
+            with wall_time_budget(limits.get("generator_seconds"), f"reading graph file {str(path)!r}"):
+                graph = reader(path)
+        except MpsimError:
+            raise
         except Exception as exc:
             raise TopologyError(f"graph file {str(path)!r} could not be read: {exc}") from None
+        check_graph_size(graph, f"graph file {str(path)!r}")
         return cls(graph, links, overrides)
 
     @property

@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mpsim.apps import ConstantRateSender, SessionApp
-from mpsim.core import Simulation
+from mpsim.core import Simulation, limits
 from mpsim.core.distributions import make_distribution
 from mpsim.core.errors import MpsimError
 from mpsim.net import LinkSpec, Network, Topology
+from mpsim.net.topology import BudgetError, check_generator_budget
 from mpsim.protocols import PROVIDERS
 from mpsim.spi import JL_BOTH, JL_RECEIVER_ONLY, JL_SENDER_ONLY, Stack
 from mpsim.scenario.model import Churn, Fail, Invite, Join, Listen, Request, Scenario
@@ -59,11 +60,20 @@ def _wrap(lines, path, fn, *args, **kwargs):
 
 def prepare(scenario: Scenario, lines, base_dir=".") -> Plan:
     topo = scenario.topology
+    host_count = sum(len(spec.nodes) if hasattr(spec, "nodes") else 1 for spec in scenario.hosts.values())
+    if host_count > limits.get("hosts"):
+        raise lines.error(("hosts",), limits.exceeded("hosts", host_count,
+                                                      "the number of hosts (groups expanded)"))
     defaults = _wrap(lines, ("topology", "links"), LinkSpec, **topo.links.model_dump())
     overrides = {}
     for i, item in enumerate(topo.overrides):
         overrides[item.edge] = item.model_dump(exclude_none=True, exclude={"edge"})
     if topo.generator is not None:
+        try:                      # by its parameters, before it runs: at the params (or the one to blame)
+            check_generator_budget(topo.generator, topo.params)
+        except BudgetError as exc:
+            where = ("topology", "params") + ((exc.parameter,) if exc.parameter else ())
+            raise lines.error(where, str(exc)) from None
         graph_topology = _wrap(lines, ("topology", "generator"), Topology.from_generator, topo.generator,
                                topo.params, seed=scenario.seed, links=defaults)
     else:
@@ -166,17 +176,28 @@ def _check_provider_options(session, lines, where) -> None:
         for name in ("group", "rp", "igmp", "pim", "scope", "give_up"):
             if getattr(session, name) is not None:
                 raise lines.error(where + (name,), f"{name!r} does not apply to an atm session")
+        _check_each(lines, where + ("timers",), parse_timers, session.timers)
         _wrap(lines, where + ("timers",), parse_timers, session.timers)
     else:
         if provider == "ipmc" and session.timers is not None:
             raise lines.error(where + ("timers",), "an ipmc session has no timers block; allowed: igmp, pim")
+        _check_each(lines, where + ("igmp",), parse_igmp, session.igmp)
         _wrap(lines, where + ("igmp",), parse_igmp, session.igmp)
+        _check_each(lines, where + ("pim",), parse_pim, session.pim)
         _wrap(lines, where + ("pim",), parse_pim, session.pim)
         if provider == "conference" and session.timers is not None:
             unknown = sorted(set(session.timers) - {"T1", "timeout"})
             if unknown:
                 raise lines.error(where + ("timers",), f"unknown conference timer(s) {unknown}; "
                                                        "allowed: T1, timeout")
+
+
+def _check_each(lines, where, parse, block) -> None:
+    """Parse a provider block's items one at a time, so that a bad value is reported at its
+    own line (the whole block is parsed after, for what needs all of it)."""
+    if isinstance(block, dict):
+        for key, value in block.items():
+            _wrap(lines, where + (key,), parse, {key: value})
 
 
 def _unknown_host(name, plan) -> str:

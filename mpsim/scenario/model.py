@@ -19,7 +19,9 @@ from pydantic import (BaseModel, BeforeValidator, ConfigDict, Discriminator, Fie
                       field_validator, model_validator)
 
 from mpsim.core.distributions import make_distribution
-from mpsim.core.units import parse_duration, parse_frequency, parse_rate, parse_size
+from mpsim.core.limits import LIMITS
+from mpsim.core.units import (parse_duration, parse_event_rate, parse_frequency, parse_packet_size,
+                              parse_period, parse_period_or_zero, parse_rate, parse_size)
 from mpsim.net.loss import make_loss
 from mpsim.net.topology import generator_names
 
@@ -69,6 +71,18 @@ Duration = Annotated[float, BeforeValidator(parse_duration)]
 Rate = Annotated[float, BeforeValidator(parse_rate)]
 Size = Annotated[int, BeforeValidator(parse_size)]
 Frequency = Annotated[float, BeforeValidator(parse_frequency)]
+#: A timer, interval or period: at least limit ``min_period`` (a shorter one freezes the clock).
+Period = Annotated[float, BeforeValidator(parse_period)]
+#: A delay that is 0 or, if not, a period.
+PeriodOrZero = Annotated[float, BeforeValidator(parse_period_or_zero)]
+#: A packet or event rate: > 0 and at most limit ``max_rate``.
+EventRate = Annotated[float, BeforeValidator(parse_event_rate)]
+#: A packet's size: > 0 bytes.
+PacketSize = Annotated[int, BeforeValidator(parse_packet_size)]
+
+#: How the floors and ceilings read in field descriptions (defaults; see the Limits section).
+MIN_PERIOD = f"at least {LIMITS['min_period'].default:.15g} s, the limit min_period"
+MAX_RATE = f"> 0 and at most {LIMITS['max_rate'].default:.15g}/s, the limit max_rate"
 
 
 def _check_shape(value) -> None:
@@ -105,7 +119,9 @@ class Strict(BaseModel):
 
 class LinkAttributes(Strict):
     delay: DelaySpec | None = Field(None, description="propagation delay: a duration ('2ms') or "
-                                    "{dist: uniform|exponential|normal|lognormal, ...}")
+                                    "{dist: uniform|exponential|normal|lognormal, ...}; a normal is "
+                                    "truncated at 0 (mean >= -1000 x std), and every distribution's "
+                                    "draws must stay finite (below 1e300 s)")
     bandwidth: Rate | None = Field(None, description="bit rate, e.g. '100Mbps'")
     queue: int | None = Field(None, ge=0, description="packets that may wait behind the one being sent")
     loss: LossSpec | None = Field(None, description="Bernoulli probability, or {gilbert_elliott: "
@@ -129,8 +145,13 @@ class Override(LinkAttributes):
 
 class TopologySpec(Strict):
     generator: str | None = Field(None, description="a networkx generator by name, e.g. balanced_tree")
-    params: dict[str, Any] = Field(default_factory=dict, description="the generator's parameters")
-    file: str | None = Field(None, description="a GraphML, GML or edge-list file, relative to the scenario")
+    params: dict[str, Any] = Field(default_factory=dict, description="the generator's parameters; "
+                                   "the nodes and links they would make are estimated first and "
+                                   "refused over the limits topology_nodes and topology_edges, "
+                                   "tries/max_tries/max_iters over generator_tries, and the generator "
+                                   "is stopped after generator_seconds")
+    file: str | None = Field(None, description="a GraphML, GML or edge-list file, relative to the "
+                             "scenario (at most graph_file_bytes, and within the topology limits)")
     links: LinkDefaults = Field(default_factory=LinkDefaults, description="defaults for every link")
     overrides: list[Override] = Field(default_factory=list, description="per-link changes")
     processing: Duration = Field(0.0, description="per-router handling time of a control message")
@@ -211,15 +232,20 @@ class SessionSpec(Strict):
     provider: Literal["atm", "ipmc", "conference"] = Field(description="the protocol under the sockets")
     root: str | None = Field(None, description="root host (rooted control plane)")
     max_outstanding: int = Field(1, ge=1, description="joins a root may have unanswered (M4)")
-    control_size: Size = Field(100, description="bytes of every control message")
-    timers: dict[str, Any] | None = Field(None, description="provider timer overrides")
+    control_size: PacketSize = Field(100, description="bytes of every control message (> 0)")
+    timers: dict[str, Any] | None = Field(None, description="provider timer overrides (atm: T303, "
+                                          "T310, T398, T399, T331, t_detect, invite_timeout, retries; "
+                                          f"conference: T1, timeout); each duration {MIN_PERIOD}")
     group: str | None = Field(None, description="IP multicast group address")
     rp: Node | None = Field(None, description="rendezvous point (a topology node)")
-    igmp: dict[str, Any] | None = Field(None, description="IGMP parameters, e.g. {version: 3}")
-    pim: dict[str, Any] | None = Field(None, description="PIM parameters (t_periodic, holdtime)")
+    igmp: dict[str, Any] | None = Field(None, description="IGMP parameters, e.g. {version: 3}; each "
+                                        f"interval {MIN_PERIOD}")
+    pim: dict[str, Any] | None = Field(None, description="PIM parameters (t_periodic, holdtime), each "
+                                       f"{MIN_PERIOD}")
     scope: int | None = Field(None, ge=1, description="multicast hop limit in routers (default none)")
     loopback: StrictBool = Field(True, description="a sender also receives its own data (M15)")
-    give_up: Duration | None = Field(None, description="a non-rooted join with no data by then is timed_out")
+    give_up: Period | None = Field(None, description="a non-rooted join with no data by then is "
+                                   f"timed_out ({MIN_PERIOD})")
 
     _nodes = node_validator("rp")
     _counts = count_validator("max_outstanding", "scope")
@@ -236,8 +262,10 @@ class SessionSpec(Strict):
             raise ValueError(f"unknown conference timer(s) {', '.join(map(repr, unknown))}; "
                              "allowed: T1, timeout")
         for name, value in timers.items():
-            if parse_duration(value) <= 0:
-                raise ValueError(f"{name} = {value!r}: allowed a duration > 0")
+            try:
+                parse_period(value)
+            except ValueError as exc:
+                raise ValueError(f"{name} = {exc}") from None
         return timers
 
     @field_validator("group")
@@ -261,11 +289,13 @@ Policy = Union[Literal["accept", "reject"], dict[str, Any]]
 class Spread(Strict):
     dist: Literal["uniform", "exponential", "normal", "lognormal", "constant"] = Field(
         description="the distribution of each host's extra delay")
-    low: Duration | None = Field(None, description="uniform: lower bound")
-    high: Duration | None = Field(None, description="uniform: upper bound")
-    mean: Duration | None = Field(None, description="exponential, normal, lognormal: mean")
-    std: Duration | None = Field(None, description="normal, lognormal: standard deviation")
-    value: Duration | None = Field(None, description="constant: the delay")
+    low: PeriodOrZero | None = Field(None, description=f"uniform: lower bound (0 or {MIN_PERIOD})")
+    high: PeriodOrZero | None = Field(None, description=f"uniform: upper bound (0 or {MIN_PERIOD})")
+    mean: PeriodOrZero | None = Field(None, description="exponential, normal, lognormal: mean (0 or "
+                                      f"{MIN_PERIOD})")
+    std: PeriodOrZero | None = Field(None, description="normal, lognormal: standard deviation (0 or "
+                                     f"{MIN_PERIOD})")
+    value: PeriodOrZero | None = Field(None, description=f"constant: the delay (0 or {MIN_PERIOD})")
 
     @model_validator(mode="after")
     def check(self):
@@ -290,7 +320,7 @@ class Listen(ActionBase):
     do: Literal["listen"] = Field(description="listen for invitations (a leaf) or admission requests (the root), deciding by policy")
     session: str = Field(description="the session")
     policy: Policy = Field("accept", description="accept | reject | {defer: DURATION} | {capacity: N} "
-                           "| {accept_prob: P}")
+                           f"| {{accept_prob: P}}; defer is 0 or {MIN_PERIOD}")
 
     @field_validator("policy")
     @classmethod
@@ -301,7 +331,7 @@ class Listen(ActionBase):
                                  "{accept_prob: P}")
             (kind, v), = value.items()
             if kind == "defer":
-                return {"defer": parse_duration(v)}
+                return {"defer": parse_period_or_zero(v)}
             if kind == "capacity" and (isinstance(v, bool) or not isinstance(v, int) or v < 0):
                 raise ValueError(f"capacity {v!r}: allowed an integer >= 0")
             if kind == "accept_prob" and (isinstance(v, bool) or not isinstance(v, (int, float))
@@ -352,8 +382,8 @@ class Fail(Strict):
 class Churn(ActionBase):
     do: Literal["churn"] = Field(description="members come and go at random")
     session: str = Field(description="the session members join and leave")
-    join_rate: Frequency = Field(description="joins per second over the group, e.g. '2/s'")
-    mean_stay: Duration = Field(description="mean membership time (exponential)")
+    join_rate: EventRate = Field(description=f"joins per second over the group, e.g. '2/s' ({MAX_RATE})")
+    mean_stay: Period = Field(description=f"mean membership time (exponential; {MIN_PERIOD})")
     until: Duration | None = Field(None, description="stop churning then (default: the run's end)")
 
     @model_validator(mode="after")
@@ -370,8 +400,9 @@ Action = Annotated[Union[Listen, Invite, Request, Join, Leave, Fail, Churn], Fie
 class Traffic(Strict):
     source: str = Field(alias="from", description="the sending host")
     session: str = Field(description="the session it sends on")
-    rate: Frequency = Field(description="packets per second, e.g. '50/s'")
-    size: Size = Field(description="bytes per packet")
+    rate: EventRate = Field(description=f"packets per second, e.g. '50/s' ({MAX_RATE}, so that "
+                            "1/rate is at least min_period)")
+    size: PacketSize = Field(description="bytes per packet (> 0)")
     start: Duration = Field(0.0, description="first packet")
     stop: Duration | None = Field(None, description="no packet at or after this time")
 
@@ -404,7 +435,9 @@ class Scenario(Strict):
     seed: int = Field(0, ge=0, description="run seed; every random stream derives from it")
     duration: Duration = Field(description="simulated time; the run also stops when nothing is left to happen")
     topology: TopologySpec = Field(description="routers and links")
-    hosts: dict[str, Host] = Field(default_factory=dict, description="named hosts, or groups of hosts")
+    hosts: dict[str, Host] = Field(default_factory=dict, description="named hosts, or groups of hosts "
+                                   f"(at most {LIMITS['hosts'].default:g} in all, groups expanded: "
+                                   "limit hosts)")
     sessions: list[SessionSpec] = Field(default_factory=list, description="multipoint sessions")
     actions: list[Action] = Field(default_factory=list, description="what the applications do, in time")
     traffic: list[Traffic] = Field(default_factory=list, description="data flows on sessions")

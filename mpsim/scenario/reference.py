@@ -10,6 +10,7 @@ import typing
 
 from pydantic_core import PydanticUndefined
 
+from mpsim.core.limits import render_limits
 from mpsim.scenario import model as m
 
 SECTIONS = [
@@ -25,7 +26,9 @@ SECTIONS = [
 
 
 _UNIT_TYPES = {"parse_duration": "duration", "parse_rate": "bit rate", "parse_size": "size",
-               "parse_frequency": "rate (N/s)", "make_distribution": "duration or distribution",
+               "parse_frequency": "rate (N/s)", "parse_period": "duration",
+               "parse_period_or_zero": "duration", "parse_event_rate": "rate (N/s)",
+               "parse_packet_size": "size", "make_distribution": "duration or distribution",
                "make_loss": "probability or {gilbert_elliott: ...}"}
 
 
@@ -93,4 +96,15 @@ def render() -> str:
             type_name = _type_name(field).replace(" | ", " \\| ")
             out.append(f"| `{shown}` | {type_name} | {_default(field)} | {description} |")
         out.append("")
+    out += ["## Limits", "",
+            "mpsim refuses inputs that would hang it or exhaust the machine, each at the line of the "
+            "field responsible, when the scenario is validated (so `validate` catches what `run` "
+            "would): the topology a generator would make is estimated from its parameters before it "
+            "runs; timers, retransmission intervals and periods between sends have a floor "
+            "(`min_period`) and rates a ceiling (`max_rate`); delay distributions must have finite "
+            "draws. A limit is raised (or a floor lowered) for every command by the environment "
+            "variable `MPSIM_LIMIT_<NAME>` (e.g. `MPSIM_LIMIT_TOPOLOGY_NODES=2000000`), or for one "
+            "command by `--limit NAME=VALUE` on `mpsim run`, `validate` and `sweep` (which sets the "
+            "variable, so worker processes see it too).", "",
+            render_limits(), ""]
     return "\n".join(out)

@@ -18,6 +18,10 @@ stop-and-wait policy the standard does not have: every invitation (SETUP or
 ADD PARTY) is sent again after ``invite_timeout`` (default T303) up to
 ``retries`` more times (default 1; ``inf`` for no limit), and CALL PROCEEDING
 does not change the timer.
+
+Every timer, ``invite_timeout`` included, is at least the limit ``min_period``
+(``mpsim.core.limits``; 1 µs by default): a shorter one, with ``retries: inf``,
+would freeze the clock.
 """
 
 from __future__ import annotations
@@ -26,7 +30,8 @@ import math
 from dataclasses import dataclass
 
 from mpsim.core.errors import ParameterError
-from mpsim.core.units import parse_duration
+from mpsim.core.text import short
+from mpsim.core.units import parse_period
 
 DEFAULTS = {"T303": 4.0, "T310": 10.0, "T398": 4.0, "T399": 14.0, "T331": 60.0, "t_detect": 7.0}
 
@@ -62,7 +67,7 @@ def parse_timers(spec: dict | None) -> AtmTimers:
     allowed = (*DEFAULTS, "invite_timeout", "retries")
     unknown = sorted(set(spec) - set(allowed))
     if unknown:
-        raise ParameterError(f"unknown atm timer(s) {', '.join(map(repr, unknown))}; allowed: "
+        raise ParameterError(f"unknown atm timer(s) {', '.join(map(short, unknown))}; allowed: "
                              + ", ".join(allowed))
     values = {}
     for name, value in spec.items():
@@ -70,12 +75,13 @@ def parse_timers(spec: dict | None) -> AtmTimers:
             if value in ("inf", "unlimited", math.inf):
                 values[name] = math.inf
             elif isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise ParameterError(f"retries = {value!r} is not allowed; allowed: an integer >= 0 or 'inf'")
+                raise ParameterError(f"retries = {short(value)} is not allowed; allowed: an integer >= 0 "
+                                     "or 'inf'")
             else:
                 values[name] = value
         else:
-            seconds = parse_duration(value)
-            if seconds <= 0:
-                raise ParameterError(f"{name} = {value!r} is not allowed; allowed: a duration > 0")
-            values[name] = seconds
+            try:
+                values[name] = parse_period(value)
+            except ParameterError as exc:
+                raise ParameterError(f"{name} = {exc}") from None
     return AtmTimers(**values)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from mpsim.core.errors import ParameterError
-from mpsim.core.units import parse_duration
+from mpsim.core.units import parse_period
 from mpsim.net.packet import Packet
 from mpsim.protocols.ipmc.provider import IpmcProvider
 from mpsim.spi.constants import ProviderFlag, WsaError
@@ -86,10 +86,11 @@ class ConferenceProvider(IpmcProvider):
                                  "allowed: T1, timeout")
         if session.root is None:
             raise ParameterError(f"session {session.name!r}: a conference needs a chair ('root')")
-        t1 = parse_duration(timers.get("T1", 0.5))
-        timeout = parse_duration(timers.get("timeout", 64 * t1))
-        if t1 <= 0 or timeout <= 0:
-            raise ParameterError("conference timers must be > 0")
+        try:                            # each at least the limit min_period, as the scenario checks
+            t1 = parse_period(timers.get("T1", 0.5))
+            timeout = parse_period(timers.get("timeout", 64 * t1))
+        except ParameterError as exc:
+            raise ParameterError(f"conference timer {exc}") from None
         options = {k: v for k, v in session.options.items() if k != "timers"}
         saved, session.options = session.options, options
         try:

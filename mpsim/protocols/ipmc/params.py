@@ -2,7 +2,9 @@
 
 IGMP: RFC 2236 §8 (v2), RFC 3376 §8 (v3); Linux ``net/ipv4/igmp.c`` (v2 URI 10 s,
 v3 URI 1 s). PIM-SM: RFC 7761 §4.11. Every value can be overridden per session
-(``igmp:`` and ``pim:``); durations take units.
+(``igmp:`` and ``pim:``); durations take units, and each is at least the limit
+``min_period`` (``mpsim.core.limits``; 1 µs by default), so that no query,
+report or refresh interval freezes the clock.
 """
 
 from __future__ import annotations
@@ -10,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, fields, replace
 
 from mpsim.core.errors import ParameterError
-from mpsim.core.units import parse_duration
+from mpsim.core.text import short
+from mpsim.core.units import parse_period
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,19 +52,20 @@ def _parse(cls, spec, what):
     names = [f.name for f in fields(cls)]
     unknown = sorted(set(spec) - set(names))
     if unknown:
-        raise ParameterError(f"unknown {what} parameter(s) {', '.join(map(repr, unknown))}; "
+        raise ParameterError(f"unknown {what} parameter(s) {', '.join(map(short, unknown))}; "
                              f"allowed: {', '.join(names)}")
     values = {}
     for name, value in spec.items():
         if name in _COUNTS:
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ParameterError(f"{what}.{name} = {value!r} is not allowed; allowed: an integer >= 1")
+                raise ParameterError(f"{what}.{name} = {short(value)} is not allowed; allowed: an "
+                                     "integer >= 1")
             values[name] = value
         else:
-            seconds = parse_duration(value)
-            if seconds <= 0:
-                raise ParameterError(f"{what}.{name} = {value!r} is not allowed; allowed: a duration > 0")
-            values[name] = seconds
+            try:
+                values[name] = parse_period(value)
+            except ParameterError as exc:
+                raise ParameterError(f"{what}.{name} = {exc}") from None
     return values
 
 

@@ -130,7 +130,7 @@ class _Progress:
 
 
 @main.command()
-@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.argument("scenario", type=click.Path())
 @click.option("-o", "--out", type=click.Path(), help="output folder (default out/<name>/)")
 @click.option("--seed", type=int, help="run seed (default: the scenario's)")
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
@@ -190,7 +190,7 @@ def _print_summary(summary) -> None:
 
 
 @main.command()
-@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.argument("scenario", type=click.Path())
 @click.option("-o", "--out", type=click.Path(),
               help="results store (default out/<name>-sweep/); finished runs there are kept")
 @click.option("--jobs", "-j", type=int, help="local worker processes (default: every core; 1 runs "
@@ -301,7 +301,7 @@ def _seconds(value) -> str:
 
 
 @main.command()
-@click.argument("files", nargs=-1, type=click.Path(dir_okay=False))
+@click.argument("files", nargs=-1, type=click.Path())
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE")
 @click.option("--explain", is_flag=True, help="print the scenario reference (every field, its unit, "
                                               "default and meaning)")
@@ -367,7 +367,7 @@ def plot(out, plot_format):
 
 
 @main.command()
-@click.argument("source", type=click.Path(dir_okay=False))
+@click.argument("source", type=click.Path())
 @click.option("-o", "--out", "output", type=click.Path(dir_okay=False), default="topology.png",
               help="image to write (PNG or SVG by extension)")
 @click.option("--run", "run_dir", type=click.Path(file_okay=False),

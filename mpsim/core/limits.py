@@ -52,6 +52,8 @@ LIMITS = {limit.name: limit for limit in (
                                                "to make: its tries, max_tries or max_iters"),
     Limit("hosts", 1_000_000, "hosts", "hosts of a scenario, groups expanded"),
     Limit("graph_file_bytes", 256 * 2 ** 20, "bytes", "the size of a topology graph file"),
+    Limit("sweep_points", 100_000, "points", "points of a sweep's grid (the product of the lengths "
+                                             "of its value lists)"),
     Limit("min_period", 1e-6, "s", "the shortest timer, retransmission interval or inter-send "
                                    "time a scenario may ask for (a shorter one would freeze the clock)"),
     Limit("max_rate", 1e6, "/s", "the highest packet or event rate a scenario may ask for"),
@@ -102,8 +104,20 @@ def set_from_cli(items) -> None:
 def exceeded(name: str, value, what: str) -> str:
     """The words of an error for ``what`` (``value``) over limit ``name``."""
     limit = LIMITS[name]
-    return (f"{what} is {value:g} {limit.unit}, over the limit of {get(name):g} ({limit.bounds}); "
+    return (f"{what} is {_amount(value)} {limit.unit}, over the limit of {_amount(get(name))} "
+            f"({limit.bounds}); "
             f"to allow more, set {limit.variable} or pass --limit {name}=N")
+
+
+def _amount(value) -> str:
+    """A count as ``9,438,940``, anything else as ``%g``."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
+        return str(value)
+    if math.isfinite(number) and number.is_integer() and abs(number) < 1e18:
+        return f"{int(number):,}"
+    return f"{number:g}"
 
 
 def render_limits() -> str:

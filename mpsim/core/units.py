@@ -39,7 +39,7 @@ from mpsim.core import limits
 from mpsim.core.errors import UnitError
 from mpsim.core.text import short
 
-_NUMBER = r"([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)"
+_NUMBER = r"([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)"
 _QUANTITY = re.compile(_NUMBER + r"\s*([A-Za-zµ/]*)\s*$")
 
 DURATION_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0,

@@ -1,6 +1,7 @@
 """Layer 5: the YAML scenario language — loading with file:line errors, and building a run."""
 
 from mpsim.core.errors import ScenarioError
+from mpsim.core.text import short
 from mpsim.scenario.build import Plan, Run, build, prepare
 from mpsim.scenario.load import blame_overrides, load, validate
 from mpsim.scenario.model import Scenario
@@ -36,7 +37,7 @@ def check_plan(path, scenario, lines, base, overrides=()) -> Plan:
             value = scenario.sweep.grid[key][index]
             field = "" if exc.field == key else f"{exc.field or 'scenario'}: "
             raise lines.error(("sweep", "grid", key, index),
-                              f"{key} = {value!r}: {field}{exc.message}") from None
+                              f"{key} = {short(value)}: {field}{exc.message}") from None
     return plan
 
 

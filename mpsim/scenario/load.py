@@ -8,16 +8,21 @@ from __future__ import annotations
 
 import copy
 import difflib
+import math
+import os
+import stat
 import typing
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
+from mpsim.core import limits
 from mpsim.core.errors import ScenarioError
+from mpsim.core.text import short
 from mpsim.scenario import model as m
 from mpsim.scenario.model import Scenario
-from mpsim.scenario.yamlsource import Lines, dotted, load_yaml
+from mpsim.scenario.yamlsource import (PART_CHARS, Lines, YamlSyntaxError, clip, dotted,
+                                       line_of_byte, load_yaml)
 
 
 def _field_names(model=Scenario, seen=None) -> set:
@@ -180,7 +185,36 @@ def _got(value) -> str:
         return "a list"
     if value is None:
         return "null"
-    return repr(value)
+    return short(value)
+
+
+#: A pydantic or validator message longer than this is rebuilt or cut (it may quote the input).
+_LONG_MESSAGE = 300
+
+
+def _bounded(msg: str, value) -> str:
+    """``msg`` without an unbounded copy of ``value`` in it: a validator's ``{value!r}`` is
+    replaced by ``short(value)``, and what is still long is cut in the middle."""
+    if len(msg) <= _LONG_MESSAGE:
+        return msg
+    whole = _repr(value)
+    if whole is not None:
+        shown = short(value)
+        if len(whole) > len(shown):
+            msg = msg.replace(whole, shown)
+    return clip(msg, _LONG_MESSAGE)
+
+
+def _repr(value):
+    """``repr(value)`` of a scalar (as long as the file at most), or None: for a list or a
+    mapping (whose repr an alias can make a billion items long) and where Python cannot
+    make it (an int over its int-string limit)."""
+    if not isinstance(value, (str, int, float)):
+        return None
+    try:
+        return repr(value)
+    except ValueError:
+        return None
 
 
 def _expected(error, data, path) -> str | None:
@@ -199,15 +233,16 @@ def _expected(error, data, path) -> str | None:
 
 def _message(error, data, path) -> str:
     kind = error["type"]
-    msg = error["msg"]
+    value = error.get("input")
+    msg = _bounded(error["msg"], value)
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, "):]
     if kind == "extra_forbidden":
         name = path[-1] if path else "?"
         model = model_at(data, path[:-1])
         allowed = _allowed_fields(model) if model is not None else sorted(_field_names())
-        hint = difflib.get_close_matches(str(name), allowed, n=1)
-        return (f"unknown field {name!r}" + (f" (did you mean {hint[0]!r}?)" if hint else "")
+        hint = difflib.get_close_matches(str(name), allowed, n=1) if len(str(name)) <= 100 else []
+        return (f"unknown field {short(name)}" + (f" (did you mean {hint[0]!r}?)" if hint else "")
                 + (f"; allowed here: {', '.join(allowed)}" if model is not None else
                    "; see the scenario reference (mpsim validate --explain)"))
     if kind == "missing":
@@ -222,7 +257,6 @@ def _message(error, data, path) -> str:
         return f"'do: {tag}' is not an action; allowed: {', '.join(_ACTIONS)}"
     if kind == "union_tag_not_found":
         return "an action needs 'do': one of " + ", ".join(_ACTIONS)
-    value = error.get("input")
     if kind in ("too_long", "too_short") and isinstance(value, (list, tuple)):
         if path and path[-1] in ("edge", "link"):
             return f"expected a pair of nodes, e.g. [0, 1] (got {len(value)} items)"
@@ -233,8 +267,10 @@ def _message(error, data, path) -> str:
     expected = _expected(error, data, path)
     if expected is not None:
         return f"expected {expected} (got {_got(value)})" + _yaml_bool_hint([error])
-    if value is not None and not isinstance(value, (dict, list)) and repr(value) not in msg:
-        return f"{msg} (got {value!r})"
+    if value is not None and not isinstance(value, (dict, list)):
+        shown, whole = short(value), _repr(value)
+        if shown not in msg and (whole is None or whole not in msg):
+            return f"{msg} (got {shown})"
     return msg
 
 
@@ -288,7 +324,7 @@ def _check_numbers(value, path, lines: Lines, seen=None) -> None:
         try:
             float(value)
         except OverflowError:
-            raise lines.error(path, f"a number of {len(str(abs(value)))} digits is too large; allowed: "
+            raise lines.error(path, f"a number of {_digits(value)} digits is too large; allowed: "
                                     "numbers below 1.8e308") from None
     elif isinstance(value, (dict, list)):
         seen = set() if seen is None else seen
@@ -300,6 +336,14 @@ def _check_numbers(value, path, lines: Lines, seen=None) -> None:
             _check_numbers(item, path + (key,), lines, seen)
 
 
+def _digits(number: int) -> int:
+    """The decimal digits of ``number``, also beyond Python's int-string limit."""
+    try:
+        return len(str(abs(number)))
+    except ValueError:
+        return int(abs(number).bit_length() * math.log10(2)) + 1
+
+
 def validate(data, lines: Lines) -> Scenario:
     """Validate parsed YAML ``data``; the first error is raised, the others attached."""
     if not isinstance(data, dict):
@@ -309,6 +353,11 @@ def validate(data, lines: Lines) -> Scenario:
     _check_numbers(data, (), lines)
     try:
         return Scenario.model_validate(data)
+    except RecursionError:          # only if yaml_depth was raised far beyond its default
+        raise lines.error((), "the scenario nests too deeply to validate (deeper than Python's "
+                              "stack allows, under the yaml_depth limit of "
+                              f"{limits.get('yaml_depth'):g}); allowed: fewer levels of lists "
+                              "and mappings") from None
     except ValidationError as exc:
         groups: dict = {}
         for error in exc.errors():
@@ -323,19 +372,37 @@ def validate(data, lines: Lines) -> Scenario:
 
 # -- --set and sweep keys --------------------------------------------------------------------
 
-def parse_value(text: str):
-    """A ``--set`` value as YAML reads it (``3`` -> 3, ``2ms`` -> '2ms', ``[1, 2]`` -> list)."""
+def parse_value(text: str, origin: str = "--set"):
+    """A ``--set`` value as YAML reads it (``3`` -> 3, ``2ms`` -> '2ms', ``[1, 2]`` -> list);
+    text that is not YAML is the string itself. Read with the file's loader, so with the
+    same limits and tags: a value that exceeds one raises ``ScenarioError`` (its line is
+    the line in ``text``)."""
     try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError:
+        data, _ = load_yaml(text, origin, allow_empty=True)
+    except YamlSyntaxError:
         return text
+    return data
 
 
-def set_path(data, dotted_path: str, value, lines: Lines, origin: str = "--set"):
-    """Set ``dotted_path`` in ``data``; a list of named items is indexed by name."""
+def _plain(text: str, limit: int = PART_CHARS) -> str:
+    """A key or a dotted path as typed, without quotes, cut if long."""
+    return clip(str(text), limit)
+
+
+def _names(names: list, most: int = 12) -> str:
+    shown = [short(n)[1:-1] if isinstance(n, str) else short(n) for n in names[:most]]
+    return ", ".join(shown) + (f", ... ({len(names)} in all)" if len(names) > most else "")
+
+
+def set_path(data, dotted_path: str, value, lines: Lines, origin: str = "--set", *,
+             copy_path: bool = False):
+    """Set ``dotted_path`` in ``data``; a list of named items is indexed by name. With
+    ``copy_path``, each list or mapping on the way is replaced by a shallow copy before it
+    changes (``data`` itself is changed: pass a copy), so the rest stays shared."""
     parts = [p for p in dotted_path.split(".")]
     if not dotted_path or any(p == "" for p in parts):
-        raise lines.error((), f"{origin} {dotted_path!r}: not a dotted path like topology.links.loss")
+        raise lines.error((), f"{origin} {short(dotted_path)}: not a dotted path like "
+                              "topology.links.loss")
     node, path = data, ()
     for i, part in enumerate(parts):
         last = i == len(parts) - 1
@@ -347,12 +414,15 @@ def set_path(data, dotted_path: str, value, lines: Lines, origin: str = "--set")
             if index is None:
                 names = [str(item.get("name")) for item in node if isinstance(item, dict)
                          and "name" in item]
-                raise lines.error(path, f"{origin} {dotted_path}: no item named {part!r}; allowed: "
-                                        + (", ".join(names) if names else f"an index below {len(node)}"))
+                raise lines.error(path, f"{origin} {_plain(dotted_path)}: no item named {short(part)}; "
+                                        "allowed: " + (_names(names) if names else
+                                                       f"an index below {len(node)}"))
             path += (index,)
             if last:
                 node[index] = value
                 return path
+            if copy_path and isinstance(node[index], (dict, list)):
+                node[index] = copy.copy(node[index])
             node = node[index]
         elif isinstance(node, dict):
             key = next((k for k in node if str(k) == part), part)
@@ -362,34 +432,46 @@ def set_path(data, dotted_path: str, value, lines: Lines, origin: str = "--set")
                 return path
             if key not in node or node[key] is None:
                 if part not in _field_names():
-                    raise lines.error(path[:-1], f"{origin} {dotted_path}: {part!r} is not a field here")
+                    raise lines.error(path[:-1], f"{origin} {_plain(dotted_path)}: {short(part)} is "
+                                                 "not a field here")
                 node[key] = {}
+            elif copy_path and isinstance(node[key], (dict, list)):
+                node[key] = copy.copy(node[key])
             node = node[key]
         else:
-            raise lines.error(path[:-1], f"{origin} {dotted_path}: {dotted(path)} is a value, not a "
-                                         "mapping")
+            raise lines.error(path[:-1], f"{origin} {_plain(dotted_path)}: {dotted(path)} is a "
+                                         "value, not a mapping")
     return path
 
 
 def _sweep_points(data, scenario, lines: Lines) -> list:
     """Check each ``sweep.grid`` key is a path into the scenario and each of its values is
-    valid there (one key at a time); returns ``[(key, index, data), ...]`` for the cross-checks."""
+    valid there (one key at a time); returns ``[(key, index, data), ...]`` for the cross-checks.
+
+    A point shares all of ``data`` but the containers on its key's path (copied, not the
+    whole scenario for each value), and has no grid (it is one scenario, and validating
+    the whole grid again at each of its values would make the check quadratic)."""
     points = []
+    base = dict(data)
+    if isinstance(base.get("sweep"), dict):
+        base["sweep"] = {k: v for k, v in base["sweep"].items() if k != "grid"}
     for key, values in scenario.sweep.grid.items():
         where = ("sweep", "grid", key)
         for i, value in enumerate(values):
-            point = copy.deepcopy(data)
+            point = dict(base)
             try:
-                target = set_path(point, key, value, lines, origin="sweep key")
+                target = set_path(point, key, value, lines, origin="sweep key", copy_path=True)
                 validate(point, lines)
             except ScenarioError as exc:
                 if exc.message.startswith(("sweep key", "unknown field")) and (
                         not exc.message.startswith("unknown field") or exc.field == dotted(target)):
                     reason = exc.message.split(": ", 1)[-1] if exc.message.startswith("sweep key") \
                         else exc.message
-                    raise lines.error(where, f"{key!r} is not a path into the scenario: {reason}") from None
+                    raise lines.error(where, f"{short(key)} is not a path into the scenario: "
+                                             f"{reason}") from None
                 inner = "" if exc.field == dotted(target) else f"{exc.field or 'scenario'}: "
-                raise lines.error(where + (i,), f"{key} = {value!r}: {inner}{exc.message}") from None
+                raise lines.error(where + (i,), f"{_plain(key)} = {short(value)}: {inner}"
+                                                f"{exc.message}") from None
             points.append((key, i, point))
     return points
 
@@ -400,30 +482,100 @@ def read(path, overrides=(), values=()) -> tuple[dict, Lines, Path]:
     applied; nothing validated yet. Returns (data, lines, the file's folder)."""
     path = Path(path)
     file = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError("no such file", file=file, line=0) from None
-    except IsADirectoryError:
-        raise ScenarioError("is a folder, not a scenario file", file=file, line=0) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(f"cannot read the file: {exc}", file=file, line=0) from None
-    data, lines = load_yaml(text, file)
+    data, lines = load_yaml(read_text(path, file), file)
     lines.overrides = []
     for item in overrides:
         if "=" not in item:
-            raise lines.error((), f"--set {item!r}: expected KEY=VALUE, e.g. topology.links.loss=0.01")
+            raise lines.error((), f"--set {short(item)}: expected KEY=VALUE, e.g. "
+                                  "topology.links.loss=0.01")
         key, value = item.split("=", 1)
         if not isinstance(data, dict):
             break
-        where = set_path(data, key.strip(), parse_value(value), lines)
-        lines.overrides.append((where, f"--set {item}"))
+        shown = f"--set {_plain(key.strip())}={_plain(value)}"
+        try:
+            parsed = parse_value(value)
+        except ScenarioError as exc:
+            # at the line of the key it would set (or of the nearest field the file has)
+            where = set_path(data, key.strip(), None, lines)
+            inside = f" (line {exc.line} of the value)" if "\n" in value and exc.line else ""
+            raise lines.error(where, f"--set {_plain(key.strip())}=...: {exc.message}{inside}") \
+                from None
+        where = set_path(data, key.strip(), parsed, lines)
+        lines.overrides.append((where, shown))
     for key, value, origin in values:
         if not isinstance(data, dict):
             break
         where = set_path(data, key, copy.deepcopy(value), lines, origin=origin)
-        lines.overrides.append((where, f"{origin} {key}={value!r}"))
+        lines.overrides.append((where, f"{origin} {_plain(key)}={short(value)}"))
     return data, lines, path.parent
+
+
+#: What a file that is not a regular file is, by ``stat`` mode.
+_FILE_KINDS = ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
+               (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+
+
+def read_text(path: Path, file: str) -> str:
+    """The text of a scenario file, read with bounds: only a regular file (a FIFO, a
+    device such as /dev/zero or a socket is refused from ``stat``, never opened, since
+    opening a FIFO blocks), at most ``scenario_bytes`` bytes (a file that grows while it
+    is read is cut there and refused), UTF-8 (a byte that is not is reported at its line)."""
+    limit = int(limits.get("scenario_bytes"))
+    try:
+        size = _check_file(os.stat(path), file, limit)
+        # O_NONBLOCK: should the path have become a FIFO since the stat, opening it does not
+        # wait for a writer (and the fstat refuses it)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+                     | getattr(os, "O_BINARY", 0))
+        with open(fd, "rb") as stream:
+            size = _check_file(os.fstat(fd), file, limit)
+            raw = stream.read(size + 1)
+            if len(raw) > size:                  # it grew since the stat (or /proc): read on
+                raw += stream.read(limit + 1 - len(raw))
+    except FileNotFoundError:
+        raise ScenarioError("no such file", file=file, line=0) from None
+    except OSError as exc:
+        raise ScenarioError(f"cannot read the file: {exc.strerror or exc}", file=file, line=0) from None
+    if len(raw) > limit:
+        raise ScenarioError(limits.exceeded("scenario_bytes", len(raw), "the file (it grew while "
+                                            "it was read)"), file=file, line=0)
+    return decode(raw, file)
+
+
+def _check_file(info, file: str, limit: int) -> int:
+    """The size of a regular file of at most ``limit`` bytes; anything else is refused."""
+    _check_kind(info, file)
+    if info.st_size > limit:
+        raise ScenarioError(limits.exceeded("scenario_bytes", info.st_size, "the file"), file=file,
+                            line=0)
+    return info.st_size
+
+
+def _check_kind(info, file: str) -> None:
+    if stat.S_ISREG(info.st_mode):
+        return
+    if stat.S_ISDIR(info.st_mode):
+        raise ScenarioError("not a regular file (a folder); allowed: a YAML scenario file",
+                            file=file, line=0)
+    kind = next((name for test, name in _FILE_KINDS if test(info.st_mode)),
+                "an unknown kind of file")
+    raise ScenarioError(f"not a regular file ({kind}); allowed: a YAML scenario file", file=file,
+                        line=0)
+
+
+def decode(raw: bytes, file: str) -> str:
+    """``raw`` as UTF-8 text; the first byte that is not UTF-8 is an error at its line."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+            raise ScenarioError("cannot read the file: it is UTF-16 (it starts with a UTF-16 "
+                                "byte-order mark); allowed: UTF-8 text (save it as UTF-8)",
+                                file=file, line=1) from None
+        line = line_of_byte(raw, exc.start)
+        raise ScenarioError(f"cannot read the file: byte 0x{raw[exc.start]:02X} is not UTF-8 "
+                            f"({exc.reason}); allowed: UTF-8 text (save the file as UTF-8)",
+                            file=file, line=line) from None
 
 
 def load(path, overrides=(), values=()) -> tuple[Scenario, Lines, Path]:

@@ -20,6 +20,7 @@ from pydantic import (BaseModel, BeforeValidator, ConfigDict, Discriminator, Fie
 
 from mpsim.core.distributions import make_distribution
 from mpsim.core.limits import LIMITS
+from mpsim.core.text import short
 from mpsim.core.units import (parse_duration, parse_event_rate, parse_frequency, parse_packet_size,
                               parse_period, parse_period_or_zero, parse_rate, parse_size)
 from mpsim.net.loss import make_loss
@@ -34,7 +35,7 @@ def _node(value):
     so that ``true`` or ``1.5`` is not quietly read as node 1."""
     if isinstance(value, bool) or not isinstance(value, (int, str)):
         raise ValueError(f"a node id is an integer (generator topologies) or a name (graph files), "
-                         f"not {value!r}")
+                         f"not {short(value)}")
     return value
 
 
@@ -50,7 +51,7 @@ def _nodes(value):
 def _count(value):
     """An integer; ``true``/``false`` are not counts (pydantic would read them as 1 and 0)."""
     if isinstance(value, bool):
-        raise ValueError(f"expected an integer (got {value!r})")
+        raise ValueError(f"expected an integer (got {short(value)})")
     return value
 
 
@@ -91,11 +92,11 @@ def _check_shape(value) -> None:
     if isinstance(value, dict):
         for key, item in value.items():
             if not isinstance(key, str):
-                raise ValueError(f"key {key!r} is not a name; allowed: dist and its parameters, or "
+                raise ValueError(f"key {short(key)} is not a name; allowed: dist and its parameters, or "
                                  "gilbert_elliott: {p, r, loss_good, loss_bad}")
             _check_shape(item)
         if "dist" in value and not isinstance(value["dist"], str):
-            raise ValueError(f"dist = {value['dist']!r} is not a distribution's name; allowed: "
+            raise ValueError(f"dist = {short(value['dist'])} is not a distribution's name; allowed: "
                              "uniform, exponential, normal, lognormal, constant")
 
 
@@ -188,9 +189,9 @@ class TopologySpec(Strict):
             if parameter is None:
                 if open_ended:
                     continue
-                raise ValueError(f"{generator} has no parameter {key!r}; allowed: {shown}")
+                raise ValueError(f"{generator} has no parameter {short(key)}; allowed: {shown}")
             if isinstance(value, bool) and not isinstance(parameter.default, bool):
-                raise ValueError(f"{key} = {str(value).lower()}: {generator}'s {key!r} is not a flag; "
+                raise ValueError(f"{key} = {short(value).lower()}: {generator}'s {key!r} is not a flag; "
                                  "allowed: a number or what networkx documents for it")
         missing = [n for n, p in named.items() if p.default is p.empty and n not in params]
         if missing:
@@ -278,7 +279,7 @@ class SessionSpec(Strict):
         except ValueError:
             multicast = False
         if not multicast:
-            raise ValueError(f"{value!r} is not an IP multicast group address; allowed: an address "
+            raise ValueError(f"{short(value)} is not an IP multicast group address; allowed: an address "
                              "in 224.0.0.0/4 (e.g. 239.1.1.1) or ff00::/8")
         return value
 
@@ -333,10 +334,10 @@ class Listen(ActionBase):
             if kind == "defer":
                 return {"defer": parse_period_or_zero(v)}
             if kind == "capacity" and (isinstance(v, bool) or not isinstance(v, int) or v < 0):
-                raise ValueError(f"capacity {v!r}: allowed an integer >= 0")
+                raise ValueError(f"capacity {short(v)}: allowed an integer >= 0")
             if kind == "accept_prob" and (isinstance(v, bool) or not isinstance(v, (int, float))
                                           or not 0 <= v <= 1):
-                raise ValueError(f"accept_prob {v!r}: allowed a probability in [0, 1]")
+                raise ValueError(f"accept_prob {short(v)}: allowed a probability in [0, 1]")
         return value
 
 
@@ -450,6 +451,6 @@ class Scenario(Strict):
     @classmethod
     def check_name(cls, value):
         if not re.fullmatch(r"[A-Za-z0-9_.-]+", value) or value in (".", ".."):
-            raise ValueError(f"{value!r} cannot name an output folder; allowed: letters, digits, "
+            raise ValueError(f"{short(value)} cannot name an output folder; allowed: letters, digits, "
                              "'_', '.' and '-' (e.g. lecture_2)")
         return value

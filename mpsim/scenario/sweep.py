@@ -14,10 +14,13 @@ import copy
 import hashlib
 import itertools
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mpsim.core import limits
 from mpsim.core.errors import ScenarioError
+from mpsim.core.text import short
 from mpsim.scenario.build import Plan, prepare
 from mpsim.scenario.load import load, set_path, validate
 
@@ -79,7 +82,7 @@ def load_sweep(path, overrides=(), *, grid=None, replications=None, seed=None) -
     values = []
     if grid is not None:
         if not isinstance(grid, dict):
-            raise ScenarioError(f"grid={grid!r}: expected a mapping of dotted path -> list of values",
+            raise ScenarioError(f"grid={short(grid)}: expected a mapping of dotted path -> list of values",
                                 file=str(path), line=0)
         values.append(("sweep.grid", grid, "grid="))
     if replications is not None:
@@ -90,9 +93,12 @@ def load_sweep(path, overrides=(), *, grid=None, replications=None, seed=None) -
         raise lines.error((), f"no sweep block: mpsim sweep needs one, e.g. {EXAMPLE} "
                               "(or --set sweep.replications=10 for replications alone)")
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
-        raise ScenarioError(f"--seed {seed!r}: allowed an integer >= 0", file=lines.file, line=0)
+        raise ScenarioError(f"--seed {short(seed)}: allowed an integer >= 0", file=lines.file, line=0)
     keys = list(scenario.sweep.grid)
     _refuse_overridden_keys(keys, lines)
+    count = math.prod(len(scenario.sweep.grid[k]) for k in keys)
+    if count > limits.get("sweep_points"):
+        raise lines.error(("sweep", "grid"), limits.exceeded("sweep_points", count, "the grid"))
     points = []
     for index, combination in enumerate(itertools.product(*(scenario.sweep.grid[k] for k in keys))):
         assignment = dict(zip(keys, combination))
@@ -128,7 +134,7 @@ def _point_plan(data, assignment: dict, lines, base) -> Plan:
     except ScenarioError as exc:
         if len(assignment) < 2:
             raise
-        where = ", ".join(f"{k} = {v!r}" for k, v in assignment.items())
+        where = ", ".join(f"{k} = {short(v)}" for k, v in assignment.items())
         field_name = f"{exc.field}: " if exc.field else ""
         raise lines.error(("sweep", "grid"), f"the grid point {where}: {field_name}{exc.message}") \
             from None

@@ -138,4 +138,4 @@ def test_a_missing_scenario_file(tmp_path):
 def test_a_file_that_is_not_utf8(tmp_path):
     path = tmp_path / "latin1.yaml"
     path.write_bytes(b"name: caf\xe9\nduration: 5s\n")
-    assert_bad_input(invoke(["validate", path]), path, 0, "cannot read the file")
+    assert_bad_input(invoke(["validate", path]), path, 1, "cannot read the file")

@@ -102,7 +102,7 @@ def test_a_lognormal_that_would_give_nan_is_refused_at_validate(tmp_path):
 
 @pytest.mark.parametrize("old, new, line, field, text", [
     ("rate: 20/s", "rate: 0/s", 15, "traffic[0].rate", "is not a positive rate"),
-    ("rate: 20/s", "rate: 2e6/s", 15, "traffic[0].rate", "over the limit of 1e+06"),
+    ("rate: 20/s", "rate: 2e6/s", 15, "traffic[0].rate", "over the limit of 1,000,000"),
     ("size: 200B", "size: 0B", 15, "traffic[0].size", "is not a packet size"),
     ("rp: 1}", "rp: 1, control_size: 0B}", 11, "sessions[0].control_size", "is not a packet size"),
     ("rp: 1}", "rp: 1, pim: {t_periodic: 1e-300}}", 11, "sessions[0].pim.t_periodic",

@@ -15,6 +15,15 @@ from mpsim.core.distributions import (Constant, Exponential, LogNormal, Truncate
                                       make_distribution)
 from mpsim.core.errors import ParameterError
 from mpsim.core.rng import BLOCK, RngStreams
+from tests.bounds import memory_bound
+
+
+@pytest.fixture(autouse=True)
+def _bounded_memory():
+    """Every test here runs under a memory limit: a runaway fails it with MemoryError."""
+    with memory_bound():
+        yield
+
 
 
 def stream(seed=3):

@@ -20,6 +20,15 @@ from mpsim.net import Topology, generator_names
 from mpsim.net import budget as budget_module
 from mpsim.net import topology as topology_module
 from mpsim.net.budget import BudgetError, check_generator_budget, estimate_size, wall_time_budget
+from tests.bounds import memory_bound
+
+
+@pytest.fixture(autouse=True)
+def _bounded_memory():
+    """Every test here runs under a memory limit: a runaway fails it with MemoryError."""
+    with memory_bound():
+        yield
+
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -14,6 +14,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.bounds import vm_bytes
+
 ROOT = Path(__file__).resolve().parents[2]
 QUICKSTART = ROOT / "scenarios" / "quickstart.yaml"
 BASE = QUICKSTART.read_text(encoding="utf-8")
@@ -82,17 +84,6 @@ def recursive_mapping() -> str:
 
 
 # -- bounds ------------------------------------------------------------------------------------
-
-def vm_bytes() -> int:
-    """The address space this process maps now (Linux), or 0 where unknown."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmSize:"):
-                return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return 0
-
 
 class Overran(Exception):
     """An in-process call ran out of its time bound (a hang the guard cut short)."""

@@ -21,6 +21,15 @@ from mpsim.core.errors import ParameterError
 from mpsim.protocols.atm.timers import parse_timers
 from mpsim.protocols.ipmc.params import parse_igmp, parse_pim
 from mpsim.scenario.reference import render
+from tests.bounds import memory_bound
+
+
+@pytest.fixture(autouse=True)
+def _bounded_memory():
+    """Every test here runs under a memory limit: a runaway fails it with MemoryError."""
+    with memory_bound():
+        yield
+
 
 BASE = """\
 name: limits

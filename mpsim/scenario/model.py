@@ -430,8 +430,14 @@ class Sweep(Strict):
     _counts = count_validator("replications")
 
 
+#: The longest scenario name: its output folder (``<name>``, or ``<name>-sweep``) must fit a
+#: file system's 255-byte names with room for mpsim's temporary names beside it.
+MAX_NAME = 200
+
+
 class Scenario(Strict):
-    name: str = Field(description="names the output folder: letters, digits, '_', '.', '-'")
+    name: str = Field(description="names the output folder: letters, digits, '_', '.', '-'; at "
+                      f"most {MAX_NAME} characters (a file system takes 255 per file name)")
     description: str = Field("", description="what the scenario is for")
     seed: int = Field(0, ge=0, description="run seed; every random stream derives from it")
     duration: Duration = Field(description="simulated time; the run also stops when nothing is left to happen")
@@ -453,4 +459,7 @@ class Scenario(Strict):
         if not re.fullmatch(r"[A-Za-z0-9_.-]+", value) or value in (".", ".."):
             raise ValueError(f"{short(value)} cannot name an output folder; allowed: letters, digits, "
                              "'_', '.' and '-' (e.g. lecture_2)")
+        if len(value) > MAX_NAME:
+            raise ValueError(f"the name is {len(value)} characters long; allowed: at most {MAX_NAME} "
+                             "(it names the output folder, and a file system takes 255 per name)")
         return value

@@ -104,7 +104,7 @@ def render() -> str:
             "(`min_period`) and rates a ceiling (`max_rate`); delay distributions must have finite "
             "draws. A limit is raised (or a floor lowered) for every command by the environment "
             "variable `MPSIM_LIMIT_<NAME>` (e.g. `MPSIM_LIMIT_TOPOLOGY_NODES=2000000`), or for one "
-            "command by `--limit NAME=VALUE` on `mpsim run`, `validate` and `sweep` (which sets the "
+            "command by `--limit NAME=VALUE` on `mpsim run`, `validate`, `sweep` and `topo` (which sets the "
             "variable, so worker processes see it too).", "",
             render_limits(), ""]
     return "\n".join(out)

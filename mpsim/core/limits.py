@@ -71,21 +71,17 @@ def get(name: str) -> float:
 
 
 def parse_value(limit: Limit, text: str) -> float:
-    """A limit's value from text (``2000000``, ``2e6``, ``64MB`` for bytes)."""
-    raw = text.strip()
-    factor = 1
-    if limit.unit == "bytes":
-        for suffix, scale in (("GB", 10 ** 9), ("MB", 10 ** 6), ("kB", 10 ** 3), ("B", 1)):
-            if raw.endswith(suffix):
-                raw, factor = raw[: -len(suffix)].strip(), scale
-                break
+    """A limit's value from text (``2000000``, ``2e6``; a size with a unit, ``64MB``, for
+    bytes)."""
+    from mpsim.core.errors import UnitError
+    from mpsim.core.units import parse_size          # units imports this module
     try:
-        value = float(raw) * factor
-    except ValueError:
+        value = float(parse_size(text.strip())) if limit.unit == "bytes" else float(text)
+    except (UnitError, ValueError):
         value = math.nan
     if not math.isfinite(value) or value <= 0:
         raise ParameterError(f"{limit.variable}={text!r}: allowed a positive number "
-                             f"({limit.unit}; default {limit.default:g})")
+                             f"({limit.unit}; default {_amount(limit.default)})")
     return value
 
 

@@ -204,9 +204,9 @@ def _check_reachable(address: str, timeout: float) -> None:
 
 
 def check_options(jobs: int | None = None, scheduler: str | None = None,
-                  dask_local: int | None = None) -> None:
-    """Refuse contradicting or impossible executor options, and a ``tcp://`` scheduler that
-    does not answer, before anything else is done."""
+                  dask_local: int | None = None, probe: bool = True) -> None:
+    """Refuse contradicting or impossible executor options, and (``probe``) a ``tcp://``
+    scheduler that does not answer, before anything else is done."""
     chosen = [name for name, value in (("--jobs", jobs), ("--scheduler", scheduler),
                                        ("--dask-local", dask_local)) if value is not None]
     if len(chosen) > 1:
@@ -214,7 +214,7 @@ def check_options(jobs: int | None = None, scheduler: str | None = None,
     for name, value in (("--jobs", jobs), ("--dask-local", dask_local)):
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
             raise ExecutorError(f"{name} {value!r}: allowed an integer >= 1")
-    if scheduler is not None:
+    if scheduler is not None and probe:
         _check_reachable(scheduler, CONNECT_TIMEOUT)
 
 
@@ -222,8 +222,10 @@ def make_executor(plans: dict, jobs: int | None = None, scheduler: str | None = 
                   dask_local: int | None = None, runs: int | None = None):
     """The executor that the options ask for: ``scheduler`` or ``dask_local`` for Dask,
     else ``jobs`` processes (default: the number of cores; 1 runs in this process).
-    ``runs`` caps the pool at the number of runs to make."""
-    check_options(jobs, scheduler, dask_local)
+    ``runs`` caps the pool at the number of runs to make. (The scheduler's address is
+    not probed again here: ``sweep`` probes it before the store is opened, and the
+    client's own connection says the rest.)"""
+    check_options(jobs, scheduler, dask_local, probe=False)
     if scheduler is not None or dask_local is not None:
         return DaskCluster(plans, scheduler=scheduler, local=dask_local)
     jobs = cores() if jobs is None else jobs

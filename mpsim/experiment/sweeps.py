@@ -140,13 +140,11 @@ def _make_runs(store: ResultsStore, executor, tasks: list, total: int, kept: int
             store.write(outcome)
             made += 1
             bar.advance(outcome.ok)
-    except KeyboardInterrupt:
+    except BaseException as exc:
         bar.stop()
         executor.abort()
-        raise SweepInterrupted(store.root, len(store.finished()), total) from None
-    except BaseException:
-        bar.stop()
-        executor.abort()
+        if isinstance(exc, KeyboardInterrupt):
+            raise SweepInterrupted(store.root, len(store.finished()), total) from None
         raise
     bar.stop()
     executor.close()

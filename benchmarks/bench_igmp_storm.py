@@ -50,7 +50,7 @@ def build(members: int, routers: int, window: float, rate: float, seed: int):
     ConstantRateSender(SessionApp(stack, "source", "tv"), rate, 1000)
     starts = rng.uniform(0.0, window, size=members).tolist()
     for name, start in zip(names, starts):
-        sim.call_at(start, lambda app, _b: app.join(), SessionApp(stack, name, "tv"))
+        sim.call_at(start, lambda app: app.join(), SessionApp(stack, name, "tv"))
     return sim, stack
 
 

@@ -55,11 +55,11 @@ def run_mode(mode: str, leaves: int, switches: int, max_outstanding: int, seed: 
     if mode == "invite":
         for name in names:
             SessionApp(stack, name, "s").listen("accept")
-        sim.call_at(0.0, lambda _a, _b: root.invite(names))
+        sim.call_at(0.0, lambda: root.invite(names))
     else:
         root.listen("accept")
         for name in names:
-            sim.call_at(0.0, lambda app, _b: app.request(), SessionApp(stack, name, "s"))
+            sim.call_at(0.0, lambda app: app.request(), SessionApp(stack, name, "s"))
     t1 = time.perf_counter()
     sim.run()
     wall = time.perf_counter() - t1

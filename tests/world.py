@@ -40,7 +40,7 @@ class World:
 
     def at(self, time, fn, *args):
         """Run ``fn(*args)`` at simulated ``time``."""
-        self.sim.call_at(time, lambda _a, _b: fn(*args))
+        self.sim.call_at(time, fn, *args)
 
     def run(self, until=None):
         self.sim.run(until)

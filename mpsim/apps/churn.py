@@ -41,9 +41,9 @@ class Churn:
         if self.rate > 0 and self.hosts:
             first = apps.app(self.hosts[0], self.session)
             self.sim = first.sim
-            self.sim.call_at(action.at + self.rng.exponential(1 / self.rate), self._arrival, None)
+            self.sim.call_at(action.at + self.rng.exponential(1 / self.rate), self._arrival)
 
-    def _arrival(self, _a=None, _b=None) -> None:
+    def _arrival(self) -> None:
         sim = self.sim
         if sim.now >= self.until:
             return
@@ -57,8 +57,8 @@ class Churn:
             else:
                 app.join()
             sim.call_later(self.rng.exponential(self.mean_stay), self._departure, host)
-        sim.call_later(self.rng.exponential(1 / self.rate), self._arrival, None)
+        sim.call_later(self.rng.exponential(1 / self.rate), self._arrival)
 
-    def _departure(self, host, _b=None) -> None:
+    def _departure(self, host) -> None:
         self.apps.app(host, self.session).leave()
         self.members.discard(host)

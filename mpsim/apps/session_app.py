@@ -231,8 +231,8 @@ class SessionApp:
     def _schedule_retry(self, when: float) -> None:
         if not self._retry_scheduled:
             self._retry_scheduled = True
-            self.sim.call_at(max(when, self.sim.now), self._retry, None)
+            self.sim.call_at(max(when, self.sim.now), self._retry)
 
-    def _retry(self, _a=None, _b=None) -> None:
+    def _retry(self) -> None:
         self._retry_scheduled = False
         self._accept_pending()

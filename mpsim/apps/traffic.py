@@ -30,9 +30,9 @@ class ConstantRateSender:
         self.skipped = 0
         self._k = 0
         self._start = start
-        app.sim.call_at(max(start, app.sim.now), self._tick, None)
+        app.sim.call_at(max(start, app.sim.now), self._tick)
 
-    def _tick(self, _a=None, _b=None) -> None:
+    def _tick(self) -> None:
         sim = self.app.sim
         if sim.now >= self.stop:
             return
@@ -41,4 +41,4 @@ class ConstantRateSender:
         else:
             self.skipped += 1
         self._k += 1
-        sim.call_at(self._start + self._k * self.interval, self._tick, None)
+        sim.call_at(self._start + self._k * self.interval, self._tick)

@@ -1,10 +1,25 @@
-"""The simulated clock: a ``simpy.Environment`` that also runs cheap direct calls.
+"""The simulated clock: a ``simpy.Environment`` whose heap also runs cheap direct calls.
 
-Packets are many, so a packet hop is not a SimPy event: it is a plain heap entry
-``(time, NORMAL, eid, fn, a, b)`` that the loop answers with ``fn(a, b)``. SimPy
-processes and events (applications, blocking socket calls) share the same heap
-and the same event-id counter, so all work at equal times runs in the order it
-was scheduled, whichever kind it is.
+Packets are many, so a packet hop is not a SimPy event: it is a plain heap
+entry that the loop answers with a call. Every entry, whoever scheduled it,
+has one shape, ``(time, seq, fn, a, b)``, answered with ``fn(a, b)``, and one
+method writes them: ``Clock.at``. SimPy's own events reach the heap through
+``Clock.schedule`` (SimPy's public hook, overridden) as ``(time, seq, _fire,
+event, None)``.
+
+The ordering promise: work due at one instant runs in the order it was
+scheduled, whichever kind it is — a direct call, a ``timeout(0)``, a new
+process (whose first step is scheduled when ``process()`` is called) or an
+event that succeeds. SimPy's event priorities are therefore not used: SimPy
+puts a new process's first step and an interrupt ahead of equal-time work
+(``URGENT``); here they take their turn like everything else (a process still
+starts before anyone can interrupt it, since it is scheduled first).
+
+What this relies on of SimPy (``simpy>=4.1,<4.2``; ``tests/core/test_simpy_drift.py``
+fails if it changes): every event is scheduled through ``Environment.schedule``;
+the clock is ``_now`` and the heap ``_queue``; an event is processed by calling
+its ``callbacks`` and then, if it failed (``_ok`` false) and was not defused,
+raising a copy of its ``_value``, as ``Environment.step`` does.
 """
 
 from __future__ import annotations
@@ -12,18 +27,18 @@ from __future__ import annotations
 import gc
 import math
 from heapq import heappop, heappush
+from itertools import count
 
 import simpy
 from simpy.core import EmptySchedule
-from simpy.events import NORMAL
 
 from mpsim.core.errors import ParameterError
 from mpsim.core.recorder import Recorder
 from mpsim.core.rng import RngStreams
 
 
-def _fire(event) -> None:
-    """Process a SimPy event popped from the heap, as ``simpy.Environment.step`` does."""
+def _fire(event, _unused=None) -> None:
+    """Process a SimPy event taken from the heap, as ``simpy.Environment.step`` does."""
     callbacks, event.callbacks = event.callbacks, None
     for callback in callbacks:
         callback(event)
@@ -33,27 +48,68 @@ def _fire(event) -> None:
         raise exc
 
 
+def _apply(fn, args) -> None:
+    fn(*args)
+
+
 class Clock(simpy.Environment):
-    """A SimPy environment whose heap may also hold direct calls (6-tuples)."""
+    """A SimPy environment whose heap entries are all ``(time, seq, fn, a, b)``."""
 
-    def call_later(self, delay: float, fn, a=None, b=None) -> None:
-        """Call ``fn(a, b)`` after ``delay`` seconds."""
-        heappush(self._queue, (self._now + delay, NORMAL, next(self._eid), fn, a, b))
+    def __init__(self, initial_time: float = 0.0):
+        super().__init__(initial_time)
+        self._seq = count()
 
-    def call_at(self, time: float, fn, a=None, b=None) -> None:
-        """Call ``fn(a, b)`` at simulated ``time`` (not before now)."""
-        heappush(self._queue, (max(time, self._now), NORMAL, next(self._eid), fn, a, b))
+    def at(self, time: float, fn, a=None, b=None) -> None:
+        """Call ``fn(a, b)`` at simulated ``time``: the one writer of the heap.
+        Hot paths (links, timers) keep a bound reference to it; ``time`` is not
+        checked here (``Simulation.call_at`` checks it)."""
+        heappush(self._queue, (time, next(self._seq), fn, a, b))
+
+    def schedule(self, event, priority=None, delay: float = 0) -> None:
+        """SimPy's hook for every event it schedules; ``priority`` is not used (see the
+        module docstring)."""
+        self.at(self._now + delay, _fire, event)
 
     def step(self) -> None:
+        """Run the next entry (SimPy's single step)."""
         try:
             entry = heappop(self._queue)
         except IndexError:
             raise EmptySchedule from None
         self._now = entry[0]
-        if len(entry) == 6:
-            entry[3](entry[4], entry[5])
-        else:
-            _fire(entry[3])
+        entry[2](entry[3], entry[4])
+
+    def run(self, until: float | None = None) -> float:
+        """Run until simulated time ``until`` (entries at ``until`` itself do not run) or
+        until nothing is left. Unlike SimPy's ``run``, ``until`` is a time, not an event."""
+        if until is not None and not isinstance(until, (int, float)):
+            raise ParameterError(f"until = {until!r} is not allowed; allowed: a time in seconds "
+                                 "(wait for an event inside a process instead)")
+        self.run_until(math.inf if until is None else until)
+        if until is not None:
+            self._now = max(self._now, until)
+        return self._now
+
+    def run_until(self, limit: float, progress=None, every: int = 65536) -> int:
+        """The event loop: run every entry due before ``limit``; returns how many ran.
+        ``progress(now)`` is called every ``every`` entries if given."""
+        queue = self._queue
+        pop = heappop
+        ran = 0
+        budget = every if progress is not None else -1
+        while queue:
+            entry = pop(queue)
+            now = entry[0]
+            if now >= limit:
+                heappush(queue, entry)      # its time has not come: put it back
+                break
+            self._now = now
+            entry[2](entry[3], entry[4])
+            ran += 1
+            if ran == budget:
+                progress(now)
+                budget += every
+        return ran
 
 
 class Timer:
@@ -66,7 +122,7 @@ class Timer:
         self.arg = arg
         self.when = clock._now + delay
         self.active = True
-        clock.call_later(delay, Timer._expire, self)
+        clock.at(self.when, Timer._expire, self)
 
     def cancel(self) -> None:
         self.active = False
@@ -108,15 +164,17 @@ class Simulation:
         """The SimPy environment, for processes and events."""
         return self.clock
 
-    def call_later(self, delay: float, fn, a=None, b=None) -> None:
+    def call_later(self, delay: float, fn, *args) -> None:
+        """Call ``fn(*args)`` after ``delay`` seconds (after the work already due then)."""
         if not delay >= 0:
             raise ParameterError(f"delay {delay!r} is not allowed; allowed: >= 0 s")
-        self.clock.call_later(delay, fn, a, b)
+        self.clock.at(self.clock._now + delay, _apply, fn, args)
 
-    def call_at(self, time: float, fn, a=None, b=None) -> None:
+    def call_at(self, time: float, fn, *args) -> None:
+        """Call ``fn(*args)`` at simulated ``time`` (not before now)."""
         if not time >= self.clock._now:
             raise ParameterError(f"time {time!r} is in the past (now {self.clock._now!r})")
-        self.clock.call_at(time, fn, a, b)
+        self.clock.at(time, _apply, fn, args)
 
     def timer(self, delay: float, fn, arg=None) -> Timer:
         """Start a cancellable timer that calls ``fn(arg)`` after ``delay`` seconds."""
@@ -133,36 +191,17 @@ class Simulation:
         ``progress``, if given, is called as ``progress(now)`` every ``progress_every``
         events, for a progress bar.
         """
-        if until is not None and not (until >= self.clock._now and not math.isnan(until)):
-            raise ParameterError(f"until = {until!r} is not allowed; allowed: >= now")
         clock = self.clock
-        queue = clock._queue
-        limit = math.inf if until is None else until
-        pop = heappop
-        count = 0
-        budget = progress_every if progress is not None else -1
+        if until is not None and not (until >= clock._now and not math.isnan(until)):
+            raise ParameterError(f"until = {until!r} is not allowed; allowed: >= now")
         # The model's objects live for the whole run: keep the cyclic collector from
         # walking them again and again (it costs a fifth of a large run otherwise).
         gc.freeze()
         try:
-            while queue:
-                entry = pop(queue)
-                now = entry[0]
-                if now >= limit:
-                    heappush(queue, entry)      # its time has not come: put it back
-                    break
-                clock._now = now
-                if len(entry) == 6:
-                    entry[3](entry[4], entry[5])
-                else:
-                    _fire(entry[3])
-                count += 1
-                if count == budget:
-                    progress(now)
-                    budget += progress_every
+            ran = clock.run_until(math.inf if until is None else until, progress, progress_every)
         finally:
             gc.unfreeze()
         if until is not None:
             clock._now = until
-        self.events_processed += count
+        self.events_processed += ran
         return clock._now

@@ -16,12 +16,11 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from heapq import heappush as _heappush
 from dataclasses import dataclass, field, replace
 
 from mpsim.core.distributions import Constant, Distribution, make_distribution
 from mpsim.core.errors import ParameterError
-from mpsim.core.units import parse_rate
+from mpsim.core.units import parse_rate, tx_time
 from mpsim.net.loss import Bernoulli, LossModel, make_loss
 
 
@@ -63,7 +62,7 @@ class Link:
 
     __slots__ = ("src", "dst", "spec", "up", "busy_until", "packets", "bytes", "drops",
                  "queue_drops", "losses", "_capacity", "_byte_time", "_backlog", "_next_delay",
-                 "_next_lost", "_clock", "_queue", "_eid", "_recorder", "_trace")
+                 "_next_lost", "_clock", "_at", "_recorder", "_trace")
 
     def __init__(self, sim, src, dst, spec: LinkSpec):
         self.src = src
@@ -77,7 +76,7 @@ class Link:
         self.queue_drops = 0
         self.losses = 0
         self._capacity = math.inf if spec.queue is None else spec.queue
-        self._byte_time = 8.0 / spec.bandwidth
+        self._byte_time = tx_time(1, spec.bandwidth)   # seconds per byte
         self._backlog = None if spec.queue is None else deque()
         name = f"link:{src!r}->{dst!r}"     # repr: host "0" and router 0 differ
         delay = spec.delay
@@ -86,8 +85,7 @@ class Link:
         self._next_lost = None if loss.lossless else loss.flags(sim.rng.stream(name + ":loss")).__next__
         clock = sim.clock
         self._clock = clock
-        self._queue = clock._queue
-        self._eid = clock._eid
+        self._at = clock.at                 # the clock's one writer, bound once
         self._recorder = sim.recorder
         self._trace = sim.recorder.packets
 
@@ -126,9 +124,9 @@ class Link:
             self.losses += 1
             self.drops += 1
             if packet.trace or self._trace:     # recorded when it would have arrived
-                _heappush(self._queue, (arrival, 1, next(self._eid), self._record_loss, packet, None))
+                self._at(arrival, self._record_loss, packet)
             return True
-        _heappush(self._queue, (arrival, 1, next(self._eid), on_arrival, packet, self))
+        self._at(arrival, on_arrival, packet, self)
         return True
 
     def drop(self, packet, why: str) -> None:

@@ -148,7 +148,7 @@ class Network:
         Returns False if ``src`` has no route (the packet is dropped and counted)."""
         packet.dst = dst
         if src == dst:
-            self.sim.clock.call_later(0.0, self._deliver_local, packet, src)
+            self.sim.call_later(0.0, self._deliver_local, packet, src)
             return True
         link = self.routing.next_links(dst).get(src)
         if link is None:

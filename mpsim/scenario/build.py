@@ -277,10 +277,10 @@ class Run:
             net = self.net
             if action.link is not None:
                 fn = net.fail_link if action.do == "fail" else net.recover_link
-                sim.call_at(action.at, lambda u, v: fn(u, v), *action.link)
+                sim.call_at(action.at, fn, *action.link)
             else:
                 fn = net.fail_node if action.do == "fail" else net.recover_node
-                sim.call_at(action.at, lambda n, _b: fn(n), action.node)
+                sim.call_at(action.at, fn, action.node)
             return
         lines = self.plan.lines
         actors = actors_of(action, self.plan, lines, ("actions", index))
@@ -306,12 +306,11 @@ class Run:
                 call, args = app.join, (FLAGS[action.flags],)
             else:
                 call, args = app.leave, ()
-            sim.call_at(action.at + offset, self._perform, (index, host), (call, args))
+            sim.call_at(action.at + offset, self._perform, index, host, call, args)
 
-    def _perform(self, where, work) -> None:
+    def _perform(self, index, host, call, args) -> None:
         """Do one host's part of action ``index``; a call the socket layer refuses (say a
         listening leaf that requests) is the scenario's mistake: report it at its line."""
-        (index, host), (call, args) = where, work
         try:
             call(*args)
         except MpsimError as exc:

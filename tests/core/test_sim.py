@@ -13,10 +13,10 @@ def test_equal_time_events_run_in_scheduling_order_mixing_calls_and_processes():
     env = sim.env
     log = []
 
-    def note(tag, _b=None):
+    def note(tag):
         log.append((sim.now, tag))
 
-    def direct(tag, _b):
+    def direct(tag):
         note(tag)
         sim.call_later(0.0, note, tag + "'")        # scheduled while running at t = 1
 
@@ -36,11 +36,39 @@ def test_equal_time_events_run_in_scheduling_order_mixing_calls_and_processes():
                    (1.0, "d1'"), (1.0, "d2'"), (1.0, "p'")]
 
 
+def test_at_one_instant_calls_timeouts_new_processes_and_events_keep_scheduling_order():
+    """The ordering promise of ``mpsim.core.sim``: at one instant, a direct call, a
+    ``timeout(0)``, a new process's first step and a succeeding event run in the order
+    they were scheduled. (SimPy alone would start the process first: its first step is
+    URGENT there.)"""
+    sim = Simulation()
+    env = sim.env
+    log = []
+
+    def proc(tag):
+        log.append(tag)
+        yield env.timeout(0)
+        log.append(tag + "'")
+
+    def at_one():
+        sim.call_later(0.0, log.append, "call-1")
+        env.timeout(0).callbacks.append(lambda _e: log.append("timeout-0"))
+        env.process(proc("process"))
+        event = env.event()
+        event.callbacks.append(lambda _e: log.append("event"))
+        event.succeed()
+        sim.call_later(0.0, log.append, "call-2")
+
+    sim.call_at(1.0, at_one)
+    sim.run()
+    assert log == ["call-1", "timeout-0", "process", "event", "call-2", "process'"]
+
+
 def test_many_equal_time_calls_keep_insertion_order():
     sim = Simulation()
     log = []
     for i in range(1000):
-        sim.call_at(2.0 if i % 2 else 1.0, lambda a, b: log.append(a), i)
+        sim.call_at(2.0 if i % 2 else 1.0, log.append, i)
     sim.run()
     assert log == list(range(0, 1000, 2)) + list(range(1, 1000, 2))
 
@@ -48,17 +76,50 @@ def test_many_equal_time_calls_keep_insertion_order():
 def test_call_arguments_and_clock():
     sim = Simulation()
     got = []
-    sim.call_later(0.25, lambda a, b: got.append((sim.now, a, b)), "x", 7)
-    sim.call_at(0.5, lambda a, b: got.append((sim.now, a, b)))
-    assert sim.run() == 0.5
-    assert got == [(0.25, "x", 7), (0.5, None, None)]
+    sim.call_later(0.25, lambda *args: got.append((sim.now, *args)), "x", 7)
+    sim.call_at(0.5, lambda *args: got.append((sim.now, *args)))
+    sim.call_at(0.75, lambda *args: got.append((sim.now, *args)), 1, 2, 3)
+    assert sim.run() == 0.75
+    assert got == [(0.25, "x", 7), (0.5,), (0.75, 1, 2, 3)]
+
+
+def test_every_heap_entry_has_one_shape():
+    """Direct calls, timers, link arrivals and SimPy's events all sit on the heap as
+    ``(time, seq, fn, a, b)``: one writer, one shape."""
+    import networkx as nx
+
+    from mpsim.net import LinkSpec, Network, Packet, Topology
+    sim = Simulation()
+    net = Network(sim, Topology(nx.Graph([(0, 1)]), links=LinkSpec()))
+    sim.call_at(1.0, print)
+    sim.timer(1.0, print)
+    net.link(0, 1).transmit(Packet(100), lambda p, l: None)
+    sim.env.timeout(1.0)
+    sim.process(x for x in ())
+    event = sim.env.event()
+    event.succeed()
+    queue = sim.clock._queue
+    assert len(queue) == 6
+    assert all(len(entry) == 5 and isinstance(entry[0], float) and isinstance(entry[1], int)
+               and callable(entry[2]) for entry in queue)
+    assert sorted(entry[1] for entry in queue) == list(range(6))   # one sequence for all
+
+
+def test_simpy_run_with_a_time_uses_the_same_loop():
+    sim = Simulation()
+    log = []
+    sim.call_at(1.0, log.append, 1)
+    sim.call_at(2.0, log.append, 2)
+    assert sim.env.run(until=2.0) == 2.0 and log == [1]
+    with pytest.raises(ParameterError, match="a time in seconds"):
+        sim.env.run(until=sim.env.event())
 
 
 def test_run_until_does_not_run_events_at_until_and_sets_now():
     sim = Simulation()
     log = []
-    sim.call_at(1.0, lambda a, b: log.append(sim.now))
-    sim.call_at(2.0, lambda a, b: log.append(sim.now))
+    sim.call_at(1.0, lambda: log.append(sim.now))
+    sim.call_at(2.0, lambda: log.append(sim.now))
     assert sim.run(2.0) == 2.0
     assert log == [1.0] and sim.now == 2.0
     sim.run()
@@ -90,7 +151,7 @@ def test_run_until_stops_a_simpy_process_at_until():
 def test_events_processed_and_progress():
     sim = Simulation()
     for i in range(10):
-        sim.call_at(float(i), lambda a, b: None)
+        sim.call_at(float(i), lambda: None)
     seen = []
     sim.run(progress=seen.append, progress_every=4)
     assert sim.events_processed == 10
@@ -109,9 +170,9 @@ def test_scheduling_in_the_past_is_rejected():
     sim = Simulation()
     sim.run(1.0)
     with pytest.raises(ParameterError, match="allowed"):
-        sim.call_later(-0.5, lambda a, b: None)
+        sim.call_later(-0.5, lambda: None)
     with pytest.raises(ParameterError, match="past"):
-        sim.call_at(0.5, lambda a, b: None)
+        sim.call_at(0.5, lambda: None)
 
 
 def test_timer_fires_once_at_its_time_with_its_argument():
@@ -128,7 +189,7 @@ def test_timer_cancel():
     fired = []
     kept = sim.timer(1.0, fired.append, "kept")
     cancelled = sim.timer(1.0, fired.append, "cancelled")
-    sim.call_at(0.5, lambda a, b: cancelled.cancel())
+    sim.call_at(0.5, lambda: cancelled.cancel())
     sim.run()
     assert fired == ["kept"] and not cancelled.active and not kept.active
 
@@ -138,7 +199,7 @@ def test_timer_cancelled_at_its_own_expiry_instant_by_an_earlier_event():
     sim = Simulation()
     fired = []
     holder = {}
-    sim.call_at(1.0, lambda a, b: holder["t"].cancel())
+    sim.call_at(1.0, lambda: holder["t"].cancel())
     holder["t"] = sim.timer(1.0, fired.append, "x")
     sim.run()
     assert fired == []

@@ -57,8 +57,8 @@ def test_queue_zero_accepts_a_packet_exactly_when_the_previous_departs():
     departs = link.busy_until
     assert departs == 2**-10
     results = []
-    sim.call_at(departs / 2, lambda a, b: results.append(link.transmit(Packet(EXACT_S, Msg(1)), on_arrival)))
-    sim.call_at(departs, lambda a, b: results.append(link.transmit(Packet(EXACT_S, Msg(2)), on_arrival)))
+    sim.call_at(departs / 2, lambda: results.append(link.transmit(Packet(EXACT_S, Msg(1)), on_arrival)))
+    sim.call_at(departs, lambda: results.append(link.transmit(Packet(EXACT_S, Msg(2)), on_arrival)))
     sim.run()
     assert results == [False, True]
     assert got == [0, 2]
@@ -107,7 +107,7 @@ def test_queue_matches_an_independent_drop_tail_model(slots, k):
     sim, _, link = two_nodes(LinkSpec(delay=d, bandwidth=EXACT_B, queue=k))
     arrivals = {}
     for seq, t in enumerate(times):
-        sim.call_at(t, lambda seq, _b: link.transmit(Packet(EXACT_S, Msg(seq)),
+        sim.call_at(t, lambda seq: link.transmit(Packet(EXACT_S, Msg(seq)),
                                                      lambda p, l: arrivals.__setitem__(p.msg.seq, sim.now)), seq)
     sim.run()
     expected = reference_drop_tail(times, D, d, k)
@@ -132,7 +132,7 @@ def test_md1_mean_wait(rho, n):
     def on_arrival(packet, _link):
         received[packet.msg] = sim.now
 
-    def arrive(i, _b):
+    def arrive(i):
         sent[i] = sim.now
         link.transmit(Packet(size, i), on_arrival)
         if i + 1 < n:
@@ -157,7 +157,7 @@ def test_counters_and_utilization():
     results = [link.transmit(Packet(125, Msg(i)), lambda p, l: delivered.append(p.msg.seq))
                for i in range(200)]
     for i in range(200, 400):
-        sim.call_at((i - 199) * 0.01, lambda i, _b: results.append(
+        sim.call_at((i - 199) * 0.01, lambda i: results.append(
             link.transmit(Packet(125, Msg(i)), lambda p, l: delivered.append(p.msg.seq))), i)
     sim.run()
     accepted = sum(results)

@@ -21,7 +21,7 @@ def lost_flags(loss, n, seed=1, chunk=1000):
     def on_arrival(packet, _link):
         arrived[packet.msg] = True
 
-    def send(start, _b):
+    def send(start):
         for i in range(start, min(n, start + chunk)):
             link.transmit(Packet(125, i), on_arrival)
         if start + chunk < n:

@@ -71,7 +71,7 @@ def test_failed_tree_link_drops_the_packet_in_flight():
     got = []
     tree = shared_tree(net, 0, [2], receiver=lambda p, l: got.append(l.dst))
     tree.send(Packet(100, Msg()))
-    sim.call_at(0.005, lambda a, b: net.fail_link(0, 1))
+    sim.call_at(0.005, lambda: net.fail_link(0, 1))
     sim.run()
     assert got == [] and net.link(0, 1).drops == 1 and net.link(1, 2).packets == 0
 

@@ -81,7 +81,7 @@ def test_packet_on_a_link_that_fails_before_it_arrives_is_dropped_and_counted(ho
         net.send_hop(Packet(125, Msg()), 0, 1)
     else:
         net.unicast(Packet(125, Msg()), 0, 2)
-    sim.call_at(0.005, lambda a, b: net.fail_link(0, 1))
+    sim.call_at(0.005, lambda: net.fail_link(0, 1))
     sim.run()
     assert log == []
     assert net.link(0, 1).drops == 1 and net.link(0, 1).packets == 1
@@ -96,7 +96,7 @@ def test_node_failure_drops_what_is_in_flight_toward_it():
     log = []
     receive_at(net, 2, log)
     net.unicast(Packet(100, Msg()), 0, 2)
-    sim.call_at(0.005, lambda a, b: net.fail_node(1))
+    sim.call_at(0.005, lambda: net.fail_node(1))
     sim.run()
     assert log == [] and net.link(0, 1).drops == 1
     assert not net.link(1, 2).up and not net.link(2, 1).up
@@ -117,7 +117,7 @@ def test_unicast_follows_a_route_change_mid_path():
     receive_at(net, 2, log)
     assert net.routing.path(0, 2) == [0, 1, 2]
     net.unicast(Packet(125, Msg()), 0, 2)
-    sim.call_at(0.005, lambda a, b: net.fail_link(1, 2))
+    sim.call_at(0.005, lambda: net.fail_link(1, 2))
     sim.run()
     assert [t for t, _, _ in log] == [pytest.approx(4 * 0.011, abs=1e-12)] and log[0][2] == 3
     assert net.link(1, 0).packets == 1 and net.link(1, 2).packets == 0

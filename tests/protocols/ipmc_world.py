@@ -12,7 +12,7 @@ def periodic_source(world, host, session, period, size=100, start=0.0, stop=math
     need not be a member); returns the socket."""
     sock = world.stack.host(host).socket(session, C_LEAF | D_LEAF)
 
-    def tick(k, _b):
+    def tick(k):
         t = start + k * period
         if t < stop:
             sock.send(size)

@@ -224,8 +224,7 @@ class AtmProvider(Provider):
         call = root_socket.session.state
         route = self._route(join.root, join.leaf)
         if route is None:
-            self.sim.call_later(0.0, lambda _a, _b: root_socket._connected(
-                join, WsaError.WSAENETUNREACH, leaf_socket))
+            self.sim.call_later(0.0, root_socket._connected, join, WsaError.WSAENETUNREACH, leaf_socket)
             return
         party = Party(join, call, join.root, join.leaf, route, 1)
         party.root_socket = root_socket
@@ -392,7 +391,7 @@ class AtmProvider(Provider):
         call = leaf_socket.session.state
         route = self._route(join.root, join.leaf)
         if route is None:
-            self.sim.call_later(0.0, lambda _a, _b: leaf_socket._connected(join, WsaError.WSAENETUNREACH))
+            self.sim.call_later(0.0, leaf_socket._connected, join, WsaError.WSAENETUNREACH)
             return
         party = Party(join, call, join.root, join.leaf, route, 2)
         party.member = leaf_socket
@@ -636,10 +635,9 @@ class AtmProvider(Provider):
             return
         delay = min((call.timers.t_detect for call in self.calls.values()), default=None)
         if delay is not None:
-            self.sim.call_later(delay, self._detect, event, (u, v))
+            self.sim.call_later(delay, self._detect, event, u, v)
 
-    def _detect(self, event, where) -> None:
-        u, v = where
+    def _detect(self, event, u, v) -> None:
         network = self.network
         for party in list(self.parties.values()):
             if party.state != "active" and party.leaf_state != "member":

@@ -170,8 +170,7 @@ class ConferenceProvider(IpmcProvider):
         tx.root_socket = root_socket
         tx.leaf_socket = leaf_socket
         if not self.network.routing.reachable(join.root, join.leaf):
-            self.sim.call_later(0.0, lambda _a, _b: root_socket._connected(
-                join, WsaError.WSAENETUNREACH, leaf_socket))
+            self.sim.call_later(0.0, root_socket._connected, join, WsaError.WSAENETUNREACH, leaf_socket)
             return
         self._start(tx)
 
@@ -191,7 +190,7 @@ class ConferenceProvider(IpmcProvider):
         tx = Transaction(join, leaf_socket.session.state, join.root, join.leaf, 2)
         tx.member_socket = leaf_socket
         if not self.network.routing.reachable(join.leaf, join.root):
-            self.sim.call_later(0.0, lambda _a, _b: leaf_socket._connected(join, WsaError.WSAENETUNREACH))
+            self.sim.call_later(0.0, leaf_socket._connected, join, WsaError.WSAENETUNREACH)
             return
         self._start(tx)
 

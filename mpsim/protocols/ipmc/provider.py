@@ -205,14 +205,13 @@ class IpmcProvider(Provider):
         routers = sorted(set(self.network.hosts.values()), key=self.network.rank.__getitem__)
         igmp = group.igmp
         for router in routers:
-            self.sim.call_later(0.0, self._general_query, group, (router, igmp.startup_query_count - 1))
+            self.sim.call_later(0.0, self._general_query, group, router, igmp.startup_query_count - 1)
 
-    def _general_query(self, group, state) -> None:
-        router, startup_left = state
+    def _general_query(self, group, router, startup_left) -> None:
         igmp = group.igmp
         self._query_segment(group, router, None, igmp.query_response_interval)
         delay = igmp.startup_query_interval if startup_left > 0 else igmp.query_interval
-        self.sim.call_later(delay, self._general_query, group, (router, max(startup_left - 1, 0)))
+        self.sim.call_later(delay, self._general_query, group, router, max(startup_left - 1, 0))
 
     def _query_segment(self, group, router, address, max_response) -> None:
         """Send a query to every host on ``router``'s segment (a copy per access link)."""
@@ -266,10 +265,9 @@ class IpmcProvider(Provider):
         if left <= 0:
             return
         delay = self._rng(member.host).uniform(0.0, group.igmp.unsolicited_report_interval)
-        self.sim.call_later(delay, self._repeat, group, (member, left - 1))
+        self.sim.call_later(delay, self._repeat, group, member, left - 1)
 
-    def _repeat(self, group, state) -> None:
-        member, left = state
+    def _repeat(self, group, member, left) -> None:
         if member.active:
             self._report(group, member)
             self._schedule_repeat(group, member, left)

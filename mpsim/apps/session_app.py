@@ -88,9 +88,9 @@ class SessionApp:
         return self.session.provider.rooted_control and self.session.root == self.host.name
 
     def _record(self, event, peer=None, detail=None, error=None) -> None:
-        self.sim.recorder.record(self.sim.now, "app", event, self.host.name, peer,
-                                 None if self.socket is None else self.socket.id,
-                                 self.session.name, None, error, detail)
+        self.sim.recorder.record(self.sim.now, "app", event, host=self.host.name, peer=peer,
+                                 socket=None if self.socket is None else self.socket.id,
+                                 session=self.session.name, error=error, detail=detail)
 
     def _ensure_socket(self):
         if self.socket is None or self.socket.closed:

@@ -3,7 +3,12 @@
 Appending is one tuple append (the hot path pays nothing more). Every
 ``CHUNK`` rows the tuples are turned into one columnar Arrow record batch, so a
 long run holds its trace as compact columns rather than millions of tuples.
-The schema is DESIGN.md's ``events.parquet``.
+The schema is DESIGN.md's ``events.parquet``, with two columns added (by issue 11,
+documented in the README's outputs section): ``msg_id``, the id of the message a
+``proto`` or ``net`` record is about (one id per message a provider sends: a
+hop-by-hop message gets a new id at every hop, an end-to-end one keeps its id
+across the links it crosses), and ``cause``, on a send, the id of the received
+message it answers or forwards (null when a timer or an application call sent it).
 """
 
 from __future__ import annotations
@@ -25,9 +30,10 @@ SCHEMA = pa.schema([
     ("join_id", pa.int64()),
     ("error", pa.string()),
     ("detail", pa.string()),
+    ("msg_id", pa.int64()),
+    ("cause", pa.int64()),
 ])
 COLUMNS = tuple(SCHEMA.names)
-LAYERS = ("app", "spi", "proto", "net")
 _TEXT_COLUMNS = {"host", "layer", "event", "peer", "session", "error", "detail"}
 
 
@@ -57,11 +63,12 @@ class Recorder:
         self._batches: list[pa.RecordBatch] = []
         self.count = 0
 
-    def record(self, time, layer, event, host=None, peer=None, socket=None,
-               session=None, join_id=None, error=None, detail=None) -> None:
+    def record(self, time, layer, event, *, host=None, peer=None, socket=None, session=None,
+               join_id=None, error=None, detail=None, msg_id=None, cause=None) -> None:
         """Append one record (see ``COLUMNS``); ``host``/``peer`` may be node ids, ``error`` an enum."""
         rows = self._rows
-        rows.append((time, host, socket, layer, event, peer, session, join_id, error, detail))
+        rows.append((time, host, socket, layer, event, peer, session, join_id, error, detail,
+                     msg_id, cause))
         if len(rows) >= self.CHUNK:
             self._flush()
 
@@ -87,7 +94,7 @@ class Recorder:
 
     def frame(self):
         """All records so far as a pandas DataFrame with DESIGN.md's columns
-        (``socket`` and ``join_id`` as nullable integers)."""
+        (``socket``, ``join_id``, ``msg_id`` and ``cause`` as nullable integers)."""
         import pandas as pd
         return self.table().to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get)
 

@@ -154,6 +154,8 @@ class Simulation:
         self.rng = RngStreams(seed)
         self.recorder = Recorder(packets=trace_packets)
         self.events_processed = 0
+        #: Message ids (``msg_id`` in the trace), 1, 2, ... in the order messages are sent.
+        self.message_ids = count(1)
 
     @property
     def now(self) -> float:

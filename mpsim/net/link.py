@@ -118,7 +118,8 @@ class Link:
         self.packets += 1
         self.bytes += size
         if self._trace:
-            self._recorder.record(now, "net", "SEND", self.src, self.dst, detail=packet.kind)
+            self._recorder.record(now, "net", "SEND", host=self.src, peer=self.dst, detail=packet.kind,
+                                  msg_id=packet.msg_id)
         arrival = departure + self._next_delay()
         if self._next_lost is not None and self._next_lost():
             self.losses += 1
@@ -133,12 +134,12 @@ class Link:
         """Count a packet dropped now, and record it if it is traced."""
         self.drops += 1
         if packet.trace or self._recorder.packets:
-            self._recorder.record(self._clock._now, "net", "DROP", self.src, self.dst,
-                                  detail=f"{packet.kind} ({why})")
+            self._recorder.record(self._clock._now, "net", "DROP", host=self.src, peer=self.dst,
+                                  detail=f"{packet.kind} ({why})", msg_id=packet.msg_id)
 
     def _record_loss(self, packet, _unused) -> None:
-        self._recorder.record(self._clock._now, "net", "DROP", self.src, self.dst,
-                              detail=f"{packet.kind} (loss)")
+        self._recorder.record(self._clock._now, "net", "DROP", host=self.src, peer=self.dst,
+                              detail=f"{packet.kind} (loss)", msg_id=packet.msg_id)
 
     def utilization(self, duration: float) -> float:
         """Fraction of ``duration`` the link spent transmitting."""

@@ -57,6 +57,8 @@ class Network:
         self._handlers: dict = {}      # node -> {proto: handler}
         self._default_handlers: dict = {}  # proto -> handler for any node
         self._route_listeners: list = []
+        #: Packets dropped because a node had no route to their destination.
+        self.no_route_drops = 0
         for node, data in topology.graph.nodes(data=True):
             self._add_node(node, "router", data)
         for u, v in topology.graph.edges:
@@ -177,9 +179,10 @@ class Network:
             nxt.transmit(packet, self._unicast_arrive)
 
     def _no_route(self, packet, node) -> None:
+        self.no_route_drops += 1
         if packet.trace or self.sim.recorder.packets:
-            self.sim.recorder.record(self.sim.now, "net", "DROP", node, packet.dst,
-                                     detail=f"{packet.kind} (no route)")
+            self.sim.recorder.record(self.sim.now, "net", "DROP", host=node, peer=packet.dst,
+                                     detail=f"{packet.kind} (no route)", msg_id=packet.msg_id)
 
     # -- failures ----------------------------------------------------------------
     def on_route_change(self, listener) -> None:
@@ -197,7 +200,7 @@ class Network:
         self.links[(v, u)].up = up
 
     def _changed(self, what: str, host, peer=None) -> None:
-        self.sim.recorder.record(self.sim.now, "net", what, host, peer)
+        self.sim.recorder.record(self.sim.now, "net", what, host=host, peer=peer)
         self.routing.invalidate()
         for listener in list(self._route_listeners):
             listener(what, host, peer)

@@ -18,19 +18,23 @@ class Packet:
     trace : bool
         Record a ``DROP`` event if this packet is lost (control messages set it;
         data packets do not, unless packet tracing is on).
+    msg_id : int or None
+        The id of the message in the trace (``Simulation.message_ids``): the
+        ``msg_id`` of its send, receipt and ``net`` records.
 
     A multicast packet is one object shared by all its copies: routers copy
     the reference at branch points, nothing per copy is allocated.
     """
 
-    __slots__ = ("size", "msg", "src", "dst", "trace")
+    __slots__ = ("size", "msg", "src", "dst", "trace", "msg_id")
 
-    def __init__(self, size: int, msg=None, src=None, dst=None, trace: bool = False):
+    def __init__(self, size: int, msg=None, src=None, dst=None, trace: bool = False, msg_id=None):
         self.size = size
         self.msg = msg
         self.src = src
         self.dst = dst
         self.trace = trace
+        self.msg_id = msg_id
 
     @property
     def kind(self) -> str:

@@ -10,6 +10,7 @@ arrive. Capabilities are declared as Winsock's ``XP1_*`` flags plus the
 from __future__ import annotations
 
 from mpsim.core.errors import SocketError
+from mpsim.net.packet import Packet
 from mpsim.spi.constants import ProviderFlag, SocketFlag, WsaError
 
 C_ROOT = SocketFlag.WSA_FLAG_MULTIPOINT_C_ROOT
@@ -51,8 +52,13 @@ class Provider:
         self.stack = stack
         self.sim = stack.sim
         self.network = stack.network
+        self.recorder = stack.sim.recorder
         self.sent = 0           # control-message hop transmissions
         self.delivered = 0      # control-message hop arrivals
+        self._message_ids = stack.sim.message_ids
+        #: The id of the message being handled now: what a message sent meanwhile answers
+        #: or forwards (its ``cause``). None while a timer or an application acts.
+        self.cause = None
 
     @property
     def roles(self) -> frozenset:
@@ -70,21 +76,45 @@ class Provider:
         raise SocketError(WsaError.WSAEOPNOTSUPP, f"provider {self.name} cannot {what}")
 
     # -- control messages -----------------------------------------------------------
-    def _control_arrived(self, msg, link, join_id) -> None:
-        """A control message reached ``link.dst``: count and record it, then hand it to
-        ``self._handle(msg, (node, previous node))`` after the router's processing time."""
-        node, prev = link.dst, link.src
+    def control_packet(self, msg, src, dst, *, join_id=None, detail=None):
+        """A new control message from ``src`` to ``dst``: count it, record its send (with a
+        new ``msg_id``, and ``cause`` the message being handled now) and return its packet."""
+        msg_id = next(self._message_ids)
+        self.sent += 1
+        self.recorder.record(self.sim.now, "proto", msg.kind, host=src, peer=dst,
+                             session=msg.session, join_id=join_id, detail=detail,
+                             msg_id=msg_id, cause=self.cause)
+        return Packet(self.session_size(msg.session), msg, src, dst, True, msg_id)
+
+    def session_size(self, session_name) -> int:
+        """Bytes of a control message of session ``session_name``."""
+        return self.stack.sessions[session_name].control_size
+
+    def control_arrived(self, packet, node, prev, join_id=None, handle=None) -> None:
+        """A control packet reached ``node`` from ``prev``: count and record its receipt,
+        then hand it to ``handle(msg, node, prev)`` (default ``self._handle``) after a
+        router's processing time, with ``cause`` set to its id meanwhile."""
         self.delivered += 1
-        self.sim.recorder.record(self.sim.now, "proto", msg.kind, node, prev, None, msg.session,
-                                 join_id, None, "recv")
+        msg = packet.msg
+        self.recorder.record(self.sim.now, "proto", msg.kind, host=node, peer=prev,
+                             session=msg.session, join_id=join_id, detail="recv",
+                             msg_id=packet.msg_id)
+        handle = self._handle if handle is None else handle
         processing = self.network.processing
         if processing > 0 and not self.network.is_host(node):
-            self.sim.call_later(processing, self._handle, msg, (node, prev))
+            self.sim.call_later(processing, self._handle_caused, handle, msg, node, prev, packet.msg_id)
         else:
-            self._handle(msg, (node, prev))
+            self._handle_caused(handle, msg, node, prev, packet.msg_id)
 
-    def _handle(self, msg, where) -> None:
-        """Act on a control message at ``where = (node, previous node)`` (providers override)."""
+    def _handle_caused(self, handle, msg, node, prev, msg_id) -> None:
+        outer, self.cause = self.cause, msg_id
+        try:
+            handle(msg, node, prev)
+        finally:
+            self.cause = outer
+
+    def _handle(self, msg, node, prev) -> None:
+        """Act on a control message at ``node`` that came from ``prev`` (providers override)."""
         raise NotImplementedError
 
     # -- sessions ----------------------------------------------------------------

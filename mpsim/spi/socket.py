@@ -114,9 +114,10 @@ class MultipointSocket:
         return self.session.name if self.session is not None else None
 
     def _record(self, event, error=None, join=None, peer=None, layer="spi", detail=None) -> None:
-        self.stack.sim.recorder.record(self.stack.sim.now, layer, event, self.host.name, peer,
-                                       self.id, self.name, None if join is None else join.join_id,
-                                       error, detail)
+        self.stack.sim.recorder.record(self.stack.sim.now, layer, event, host=self.host.name,
+                                       peer=peer, socket=self.id, session=self.name,
+                                       join_id=None if join is None else join.join_id,
+                                       error=error, detail=detail)
 
     def _fail(self, call: str, code: WsaError, message: str, join=None, peer=None):
         self._record(call, code, join, peer)

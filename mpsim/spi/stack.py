@@ -75,12 +75,12 @@ class Host:
                 error = (f"provider {provider.name} does not support {c_role.name}|{d_role.name}; allowed: "
                          + ", ".join(sorted(f"{c.name}|{d.name}" for c, d in provider.roles)))
         if error is not None:
-            stack.sim.recorder.record(stack.sim.now, "spi", "SOCKET", self.name, None, None,
-                                      session.name, None, WsaError.WSAEINVAL, error)
+            stack.sim.recorder.record(stack.sim.now, "spi", "SOCKET", host=self.name,
+                                      session=session.name, error=WsaError.WSAEINVAL, detail=error)
             raise SocketError(WsaError.WSAEINVAL, error)
         sock = MultipointSocket(self, session, flags)
-        stack.sim.recorder.record(stack.sim.now, "spi", "SOCKET", self.name, None, sock.id,
-                                  session.name, None, None, repr(sock))
+        stack.sim.recorder.record(stack.sim.now, "spi", "SOCKET", host=self.name, socket=sock.id,
+                                  session=session.name, detail=repr(sock))
         return sock
 
     def listening(self, session_name: str, c_role) -> MultipointSocket | None:

@@ -8,9 +8,10 @@ import pyarrow.parquet as pq
 
 from mpsim.core.recorder import Recorder
 
-#: DESIGN.md, "A run's outputs": events.parquet columns, in order.
+#: DESIGN.md, "A run's outputs": events.parquet columns, in order, then the two that
+#: issue 11 added (README, "Outputs"): the message id and the id of its cause.
 DESIGN_COLUMNS = ["time", "host", "socket", "layer", "event", "peer", "session", "join_id",
-                  "error", "detail"]
+                  "error", "detail", "msg_id", "cause"]
 
 
 class Err(enum.Enum):
@@ -30,7 +31,8 @@ def test_frame_columns_and_dtypes_match_design():
     frame = sample_recorder().frame()
     assert list(frame.columns) == DESIGN_COLUMNS
     assert frame["time"].dtype == "float64"
-    assert frame["socket"].dtype == pd.Int64Dtype() and frame["join_id"].dtype == pd.Int64Dtype()
+    for column in ("socket", "join_id", "msg_id", "cause"):
+        assert frame[column].dtype == pd.Int64Dtype(), column
     for column in ("host", "layer", "event", "peer", "session", "error", "detail"):
         assert pd.api.types.is_string_dtype(frame[column]), column
 
@@ -39,7 +41,8 @@ def test_table_schema_types():
     schema = sample_recorder().table().schema
     assert schema.names == DESIGN_COLUMNS
     assert schema.field("time").type == pa.float64()
-    assert schema.field("socket").type == pa.int64() and schema.field("join_id").type == pa.int64()
+    for column in ("socket", "join_id", "msg_id", "cause"):
+        assert schema.field(column).type == pa.int64(), column
     for column in ("host", "layer", "event", "peer", "session", "error", "detail"):
         assert schema.field(column).type == pa.string(), column
 

@@ -186,7 +186,7 @@ def per_link_traces(seed, overrides=None, extra_host=False, packets=300):
 
     def on_arrival(packet, link):
         arrivals[(link.src, link.dst)][packet.msg.seq] = sim.now
-        sim.recorder.record(sim.now, "net", "RECV", link.dst, link.src, detail=str(packet.msg.seq))
+        sim.recorder.record(sim.now, "net", "RECV", host=link.dst, peer=link.src, detail=str(packet.msg.seq))
 
     for key, link in net.links.items():
         for i in range(packets):

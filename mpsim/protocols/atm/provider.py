@@ -110,9 +110,6 @@ class AtmProvider(Provider):
         super().__init__(stack)
         self.calls: dict = {}
         self.parties: dict = {}
-        self.sent = 0           # control-message hop transmissions
-        self.delivered = 0      # control-message hop arrivals
-        self.recorder = self.sim.recorder
         self.network.attach(None, "atm", self._receive)
         self.network.on_route_change(self._route_changed)
 
@@ -138,9 +135,7 @@ class AtmProvider(Provider):
         msg = AtmMessage(kind, call.name, pid, up, cause)
         if originate and party is not None and (kind in ESTABLISHING or not party.join.done):
             party.join.messages += 1
-        self.sent += 1
-        self.recorder.record(self.sim.now, "proto", kind, src, dst, None, call.name, pid, None, cause)
-        self.network.send_hop(Packet(call.session.control_size, msg, src, dst, True), src, dst)
+        self.network.send_hop(self.control_packet(msg, src, dst, join_id=pid, detail=cause), src, dst)
 
     def _forward(self, call, kind, party, node, up, cause=None, originate=False) -> bool:
         nxt = party.next_hop(node, up)
@@ -156,10 +151,9 @@ class AtmProvider(Provider):
         if msg.kind == "DATA":
             self._data_at_root(packet, node)
             return
-        self._control_arrived(msg, link, msg.party)
+        self.control_arrived(packet, link.dst, link.src, msg.party)
 
-    def _handle(self, msg, where) -> None:
-        node, prev = where
+    def _handle(self, msg, node, prev) -> None:
         call = self.calls.get(msg.session)
         if call is None:
             return
@@ -675,14 +669,17 @@ class AtmProvider(Provider):
         call = socket.session.state
         host = socket.host.name
         if socket.c_role == C_ROOT and socket.kind == "session":
-            call.tree.send(Packet(size, AtmData(call.name, host), host, None), at=host)   # M15
+            call.tree.send(self._data_packet(size, call, host, None), at=host)             # M15
             return
         if socket.kind == "per_leaf":
             raise SocketError(WsaError.WSAEOPNOTSUPP, "the root sends on its c_root socket")
         if not socket.connected:
             raise SocketError(WsaError.WSAEINVAL, "not a member of the session")
-        self.network.unicast(Packet(size, AtmData(call.name, host), host, call.session.root),
+        self.network.unicast(self._data_packet(size, call, host, call.session.root),
                              host, call.session.root)
+
+    def _data_packet(self, size, call, host, dst) -> Packet:
+        return Packet(size, AtmData(call.name, host), host, dst, False, next(self._message_ids))
 
     def _data_at_root(self, packet, node) -> None:
         call = self.calls.get(packet.msg.session)

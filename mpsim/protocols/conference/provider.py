@@ -104,18 +104,14 @@ class ConferenceProvider(IpmcProvider):
     def _send_conf(self, tx, kind, src, dst, cause=None) -> None:
         if kind != BYE or not tx.join.done:          # a member's leaving is not part of its join
             tx.join.messages += 1
-        self.sent += 1
         msg = ConferenceMessage(kind, tx.group.name, tx.join.join_id, cause)
-        self.recorder.record(self.sim.now, "proto", kind, src, dst, None, tx.group.name,
-                             tx.join.join_id, None, cause)
-        self.network.unicast(Packet(tx.group.size, msg, src, dst, True), src, dst)
+        self.network.unicast(self.control_packet(msg, src, dst, join_id=tx.join.join_id, detail=cause),
+                             src, dst)
 
     def _receive_conference(self, packet, link) -> None:
-        msg = packet.msg
-        node = packet.dst
-        self.delivered += 1
-        self.recorder.record(self.sim.now, "proto", msg.kind, node, packet.src, None, msg.session,
-                             msg.join, None, "recv")
+        self.control_arrived(packet, packet.dst, packet.src, packet.msg.join, self._handle_conference)
+
+    def _handle_conference(self, msg, node, _src) -> None:
         tx = self.transactions.get(msg.join)
         if tx is None:
             return

@@ -118,10 +118,7 @@ class IpmcProvider(Provider):
     def __init__(self, stack):
         super().__init__(stack)
         self.groups: dict = {}            # session name -> Group
-        self.recorder = self.sim.recorder
         self._rngs: dict = {}
-        self.sent = 0
-        self.delivered = 0
         self.network.attach(None, "ipmc", self._receive)
 
     # -- sessions --------------------------------------------------------------------
@@ -164,10 +161,7 @@ class IpmcProvider(Provider):
     def _send(self, group, msg, src, dst, join=None) -> None:
         if join is not None:
             join.messages += 1
-        self.sent += 1
-        self.recorder.record(self.sim.now, "proto", msg.kind, src, dst, None, group.name,
-                             msg.join, None, None)
-        self.network.send_hop(Packet(group.size, msg, src, dst, True), src, dst)
+        self.network.send_hop(self.control_packet(msg, src, dst, join_id=msg.join), src, dst)
 
     def _receive(self, packet, link) -> None:
         msg = packet.msg
@@ -181,10 +175,9 @@ class IpmcProvider(Provider):
         if msg.kind == DATA:
             self._data_at_rp(packet)
             return
-        self._control_arrived(msg, link, msg.join)
+        self.control_arrived(packet, link.dst, link.src, msg.join)
 
-    def _handle(self, msg, where) -> None:
-        node, prev = where
+    def _handle(self, msg, node, prev) -> None:
         group = self.groups.get(msg.session)
         if group is None:
             return
@@ -218,11 +211,9 @@ class IpmcProvider(Provider):
         if not self.network.node_up(router):
             return
         msg = IgmpMessage(QUERY, group.name, address, None, max_response)
+        detail = None if address is None else "group-specific"
         for host in self._segment_hosts(router):
-            self.sent += 1
-            self.recorder.record(self.sim.now, "proto", QUERY, router, host, None, group.name,
-                                 None, None, None if address is None else "group-specific")
-            self.network.send_hop(Packet(group.size, msg, router, host, True), router, host)
+            self.network.send_hop(self.control_packet(msg, router, host, detail=detail), router, host)
 
     def _segment_hosts(self, router) -> list:
         hosts = self.network.hosts
@@ -495,7 +486,8 @@ class IpmcProvider(Provider):
         member = group.members.get(host)
         if group.loopback and member is not None and member.socket is socket and member.receiver:
             member.deliver(size, host)                                    # M15 loopback
-        packet = Packet(size, MulticastData(group.name, host, group.scope), host, group.rp)
+        packet = Packet(size, MulticastData(group.name, host, group.scope), host, group.rp, False,
+                        next(self._message_ids))
         self.network.unicast(packet, host, group.rp)
 
     def _data_at_rp(self, packet) -> None:
@@ -511,7 +503,8 @@ class IpmcProvider(Provider):
         left = packet.msg.ttl - sum(1 for node in path if not self.network.is_host(node))
         if left >= 0:
             msg = replace(packet.msg, ttl=left)
-            self._scoped_forward(group, Packet(packet.size, msg, packet.src, packet.dst), group.rp)
+            copy = Packet(packet.size, msg, packet.src, packet.dst, False, packet.msg_id)
+            self._scoped_forward(group, copy, group.rp)
 
     def _scoped_forward(self, group, packet, router) -> None:
         for link in group.tree.out.get(router, ()):

@@ -39,7 +39,7 @@ _TEXT_COLUMNS = {"host", "layer", "event", "peer", "session", "error", "detail"}
 
 def _text(value):
     if value is None or isinstance(value, str):
-        return value
+        return None if value is None else str(value)    # a StrEnum is its value
     if isinstance(value, enum.Enum):
         return value.name
     return str(value)

@@ -158,7 +158,7 @@ class Provider:
     def refuse_pending(self, socket, incomings) -> None:
         """A listening socket was closed with requests still queued: refuse them."""
         for incoming in incomings:
-            if incoming.state in ("pending", "deferred"):
+            if incoming.state.open:
                 if incoming.kind == "invite":
                     self.answer_invitation(incoming, False)
                 else:

@@ -4,13 +4,14 @@ A socket's calls (``join_leaf``, ``listen``, ``accept``, ``close``, ``send``,
 ``recv``) either fail at once with a ``SocketError`` carrying the Winsock
 error, or hand the work to the session's provider, which later delivers
 indications (``FD_ACCEPT``, ``FD_CONNECT``, ``FD_CLOSE``, ``FD_READ``) through
-the ``_indicate`` family below. Nothing here blocks the simulation: a blocking
+the callbacks of ``mpsim.spi.events.SocketEvents``. Nothing here blocks the simulation: a blocking
 call in an application is a SimPy wait on an indication (``wait``,
 ``accept_blocking``). Every call and every delivered indication is recorded.
 """
 
 from __future__ import annotations
 
+import enum
 from collections import deque
 
 from mpsim.core.errors import SocketError
@@ -42,6 +43,31 @@ class Indication:
         return f"<{self.event.name} on #{self.socket.id} err={err} t={self.time:.6g}>"
 
 
+class SocketKind(enum.StrEnum):
+    """What a socket stands for (M3)."""
+    SESSION = "session"         # the socket an application created
+    PER_LEAF = "per_leaf"       # a root's socket for one leaf (join_leaf or accept)
+    MEMBER = "member"           # the socket an invited leaf's accept returned
+
+
+class IncomingKind(enum.StrEnum):
+    INVITE = "invite"           # Way 1, at a leaf
+    REQUEST = "request"         # Way 2, at a root
+
+
+class IncomingState(enum.StrEnum):
+    PENDING = "pending"
+    DEFERRED = "deferred"       # CF_DEFER: kept at the head of the queue (M6)
+    WITHDRAWN = "withdrawn"     # the requester gave up (a later accept: WSAEACCES)
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+
+    @property
+    def open(self) -> bool:
+        """Still to be decided by the listener."""
+        return self in (IncomingState.PENDING, IncomingState.DEFERRED)
+
+
 class Incoming:
     """A connection request waiting at a listening socket: an invitation (at a leaf)
     or an admission request (at a root)."""
@@ -49,12 +75,12 @@ class Incoming:
     __slots__ = ("kind", "join", "peer", "session", "t_arrival", "state", "context", "blocked")
 
     def __init__(self, kind: str, join, peer, session, t_arrival: float, context=None):
-        self.kind = kind            # "invite" | "request"
+        self.kind = IncomingKind(kind)
         self.join = join
         self.peer = peer            # the requesting host
         self.session = session
         self.t_arrival = t_arrival
-        self.state = "pending"      # pending | deferred | withdrawn | accepted | rejected
+        self.state = IncomingState.PENDING
         self.context = context      # the provider's own bookkeeping
         self.blocked = False        # accept failed with WSAEALREADY (root at max_outstanding)
 
@@ -74,7 +100,8 @@ class MultipointSocket:
     *member* socket a leaf gets from ``accept`` (Way 1).
     """
 
-    def __init__(self, host, session, flags, kind: str = "session", *, root_socket=None, leaf=None):
+    def __init__(self, host, session, flags, kind: str = SocketKind.SESSION, *, root_socket=None,
+                 leaf=None):
         stack = host.stack
         self.stack = stack
         self.id = stack.next_socket_id()
@@ -84,7 +111,7 @@ class MultipointSocket:
         self.flags = flags
         self.c_role = flags & (C_ROOT | C_LEAF)
         self.d_role = flags & (D_ROOT | D_LEAF)
-        self.kind = kind
+        self.kind = SocketKind(kind)
         self.closed = False
         self.listening = False
         self.mask = root_socket.mask if root_socket is not None else FD_ALL
@@ -147,7 +174,7 @@ class MultipointSocket:
         t_request = now if requested_at is None else requested_at
         provider = self.provider
         if self.c_role == C_ROOT:
-            if self.kind != "session":
+            if self.kind is not SocketKind.SESSION:
                 self._fail(call, WsaError.WSAEINVAL, "join_leaf on a per-leaf socket", peer=address)
             if address == self.host.name:
                 self._fail(call, WsaError.WSAEINVAL, "a root cannot invite its own host", peer=address)
@@ -163,7 +190,7 @@ class MultipointSocket:
                            f"{self.session.max_outstanding}", peer=address)
             stack.check_host(address)
             join = stack.joins.new(self.name, "root_invite", self.host.name, address, t_request)
-            leaf_socket = MultipointSocket(self.host, self.session, self.flags, "per_leaf",
+            leaf_socket = MultipointSocket(self.host, self.session, self.flags, SocketKind.PER_LEAF,
                                            root_socket=self, leaf=address)
             leaf_socket.join = join
             self.leaves[address] = leaf_socket
@@ -172,7 +199,7 @@ class MultipointSocket:
             provider.invite(join, self, leaf_socket)
             return leaf_socket
         # c_leaf
-        if self.kind == "member" or self.connected:                              # M12
+        if self.kind is SocketKind.MEMBER or self.connected:                              # M12
             self._fail(call, WsaError.WSAEISCONN, "already a member of the session", peer=address)
         if self.join is not None and not self.join.done:
             self._fail(call, WsaError.WSAEALREADY, "a join is already outstanding", join=self.join,
@@ -198,7 +225,7 @@ class MultipointSocket:
         admission requests (Way 2)."""
         call = "LISTEN"
         self._check_multipoint(call)
-        if self.kind != "session" or self.connected or (self.join is not None and not self.join.done):
+        if self.kind is not SocketKind.SESSION or self.connected or (self.join is not None and not self.join.done):
             self._fail(call, WsaError.WSAEINVAL, "only an unconnected session socket can listen")
         if self.c_role == C_LEAF and not self.provider.rooted_control:
             self._fail(call, WsaError.WSAEOPNOTSUPP, "a non-rooted session has no one to listen for")
@@ -220,7 +247,7 @@ class MultipointSocket:
             self._fail(call, WsaError.WSAEWOULDBLOCK, "no connection request is pending")
         incoming = self.pending[0]
         join = incoming.join
-        if incoming.state == "withdrawn":                                        # M6
+        if incoming.state is IncomingState.WITHDRAWN:                                        # M6
             self.pending.popleft()
             self._fail(call, WsaError.WSAEACCES, "the requester withdrew this request",
                        join=join, peer=incoming.peer)
@@ -232,28 +259,28 @@ class MultipointSocket:
         decision = Decision.CF_ACCEPT if condition is None else Decision(condition(incoming))
         provider = self.provider
         if decision == Decision.CF_DEFER:                                        # M6
-            incoming.state = "deferred"
+            incoming.state = IncomingState.DEFERRED
             self._fail(call, WsaError.WSATRY_AGAIN, "deferred by the condition function",
                        join=join, peer=incoming.peer)
         self.pending.popleft()
         if decision == Decision.CF_REJECT:
-            incoming.state = "rejected"
+            incoming.state = IncomingState.REJECTED
             self._record(call, WsaError.WSAECONNREFUSED, join, incoming.peer, detail="CF_REJECT")
-            if incoming.kind == "invite":
+            if incoming.kind is IncomingKind.INVITE:
                 provider.answer_invitation(incoming, False)
             else:
                 provider.answer_request(incoming, False)
             raise SocketError(WsaError.WSAECONNREFUSED, "rejected by the condition function")
-        incoming.state = "accepted"
-        if incoming.kind == "invite":
-            member = MultipointSocket(self.host, self.session, self.flags, "member")
+        incoming.state = IncomingState.ACCEPTED
+        if incoming.kind is IncomingKind.INVITE:
+            member = MultipointSocket(self.host, self.session, self.flags, SocketKind.MEMBER)
             member.join = join
             member.connected = True
             member.mask = self.mask
             self._record(call, join=join, peer=incoming.peer, detail=f"member #{member.id}")
             provider.answer_invitation(incoming, True, member)
             return member
-        leaf_socket = MultipointSocket(self.host, self.session, self.flags, "per_leaf",
+        leaf_socket = MultipointSocket(self.host, self.session, self.flags, SocketKind.PER_LEAF,
                                        root_socket=self, leaf=incoming.peer)
         leaf_socket.join = join
         self.leaves[incoming.peer] = leaf_socket
@@ -292,7 +319,7 @@ class MultipointSocket:
             queued, self.pending = list(self.pending), deque()
             provider.refuse_pending(self, queued)
         if self.c_role == C_ROOT:
-            if self.kind == "per_leaf":
+            if self.kind is SocketKind.PER_LEAF:
                 root = self.root_socket
                 if root.leaves.get(self.leaf) is self:
                     del root.leaves[self.leaf]
@@ -318,7 +345,7 @@ class MultipointSocket:
             # M22: closing the socket that made a join cancels it. A member socket that
             # accept returned stands in the root's join (Way 1): the root learns of the
             # leaving from the provider and ends its join itself.
-            if self.kind == "session" and not self.join.done:
+            if self.kind is SocketKind.SESSION and not self.join.done:
                 self.join.finish(self.stack.sim.now, None, "cancelled")
             provider.leave(self)                                                 # M20
 
@@ -351,7 +378,7 @@ class MultipointSocket:
         self._waiters.append((NetworkEvent(mask), event))
         return event
 
-    # -- indications (called by providers) ---------------------------------------------
+    # -- indications -----------------------------------------------------------------
     def _indicate(self, event: NetworkEvent, error=None, join=None, peer=None, other=None) -> None:
         if self.closed or not (event & self.mask):
             return
@@ -369,22 +396,22 @@ class MultipointSocket:
                 else:
                     self._waiters.append((mask, waiter))
 
-    def _incoming(self, incoming: Incoming) -> None:
+    def request_arrived(self, incoming: Incoming) -> None:
         """A connection request arrived at this listening socket: queue it, FD_ACCEPT."""
         self.pending.append(incoming)
         self._indicate(FD_ACCEPT, None, incoming.join, incoming.peer)
 
-    def _withdrawn(self, incoming: Incoming) -> None:
+    def request_withdrawn(self, incoming: Incoming) -> None:
         """The requester gave up on a queued request (a later accept fails WSAEACCES)."""
-        if incoming.state in ("pending", "deferred"):
-            incoming.state = "withdrawn"
+        if incoming.state.open:
+            incoming.state = IncomingState.WITHDRAWN
 
-    def _connected(self, join, error=None, leaf_socket=None, peer=None) -> None:
+    def join_completed(self, join, error=None, leaf_socket=None, peer=None) -> None:
         """A join this socket made has completed (FD_CONNECT with ``error``)."""
         now = self.stack.sim.now
         if not join.finish(now, error):
             return
-        if self.c_role == C_ROOT and self.kind == "session":
+        if self.c_role == C_ROOT and self.kind is SocketKind.SESSION:
             self.outstanding.pop(join.join_id, None)
             if leaf_socket is not None:
                 if error is None:
@@ -398,11 +425,11 @@ class MultipointSocket:
             self.connected = error is None
             self._indicate(FD_CONNECT, error, join, peer)
 
-    def _party_done(self, join, error=None) -> None:
+    def party_completed(self, join, error=None) -> None:
         """Way 2 at the root: the party of an accepted request is connected (or failed)."""
-        root = self.root_socket if self.kind == "per_leaf" else self
+        root = self.root_socket if self.kind is SocketKind.PER_LEAF else self
         if root.outstanding.pop(join.join_id, None) is not None:
-            if self.kind == "per_leaf":
+            if self.kind is SocketKind.PER_LEAF:
                 self.connected = error is None
             root._slot_freed()
 
@@ -417,27 +444,34 @@ class MultipointSocket:
             incoming.blocked = False
             self._indicate(FD_ACCEPT, None, incoming.join, incoming.peer)
 
-    def _closed_by_peer(self, error=None, peer=None) -> None:
+    def closed_by_peer(self, error=None, peer=None) -> None:
         """The session or this leaf's membership ended from the other side (FD_CLOSE)."""
         if self.closed:
             return
-        was_pending_root = self.kind == "per_leaf" and not self.connected
+        was_pending_root = self.kind is SocketKind.PER_LEAF and not self.connected
         self.connected = False
         self._indicate(FD_CLOSE, error, self.join, peer if peer is not None else self.leaf)
         self.closed = True
-        if self.kind == "per_leaf":
+        if self.kind is SocketKind.PER_LEAF:
             root = self.root_socket
             if root.leaves.get(self.leaf) is self:
                 del root.leaves[self.leaf]
             if was_pending_root and self.join is not None:
-                self._party_done(self.join, error)
+                self.party_completed(self.join, error)
 
-    def _data(self, size: int, join=None, peer=None) -> None:
-        """Session data arrived for this socket (FD_READ when re-enabled)."""
+    def group_joined(self, join) -> None:
+        """A non-rooted join's FD_CONNECT, which comes at once (Way 3): the socket is a
+        member; its join row waits for the first data."""
+        self.connected = True
+        self._indicate(FD_CONNECT, None, join, None)
+
+    def data_arrived(self, size: int, join=None, peer=None) -> None:
+        """Session data arrived for this socket (FD_READ when re-enabled); the first data
+        of ``join`` is its ``t_first_data`` (and completes a non-rooted join)."""
         self.rx_packets += 1
         self.rx_bytes += size
-        if join is not None and join.t_first_data is None:
-            join.t_first_data = self.stack.sim.now
+        if join is not None:
+            join.first_data(self.stack.sim.now)
         if self.read_armed:
             self.read_armed = False
             self._indicate(FD_READ, None, join, peer)

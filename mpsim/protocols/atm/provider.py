@@ -24,7 +24,7 @@ from mpsim.protocols.atm.messages import (
 from mpsim.protocols.atm.timers import parse_timers
 from mpsim.spi.constants import JoinFlag, ProviderFlag, WsaError
 from mpsim.spi.provider import C_LEAF, C_ROOT, Provider
-from mpsim.spi.socket import Incoming
+from mpsim.spi.socket import Incoming, IncomingState
 
 #: Messages that set a party up (the others clear it).
 ESTABLISHING = frozenset({SETUP, CALL_PROCEEDING, CONNECT, CONNECT_ACK, ADD_PARTY, ADD_PARTY_ACK,
@@ -218,7 +218,7 @@ class AtmProvider(Provider):
         call = root_socket.session.state
         route = self._route(join.root, join.leaf)
         if route is None:
-            self.sim.call_later(0.0, root_socket._connected, join, WsaError.WSAENETUNREACH, leaf_socket)
+            self.sim.call_later(0.0, root_socket.join_completed, join, WsaError.WSAENETUNREACH, leaf_socket)
             return
         party = Party(join, call, join.root, join.leaf, route, 1)
         party.root_socket = root_socket
@@ -272,9 +272,9 @@ class AtmProvider(Provider):
         party.timer = None
         self._withdraw(call, party, cause)
         if party.way == 1:
-            party.root_socket._connected(party.join, error, party.leaf_socket, party.leaf)
+            party.root_socket.join_completed(party.join, error, party.leaf_socket, party.leaf)
         else:
-            party.leaf_socket._closed_by_peer(error, party.leaf)
+            party.leaf_socket.closed_by_peer(error, party.leaf)
 
     def _withdraw(self, call, party, cause) -> None:
         """Send the clearing message for a party down its route (RELEASE if it is the last one)."""
@@ -330,9 +330,9 @@ class AtmProvider(Provider):
         party.state = "active"
         call.tree.graft(party.root, first)
         if party.way == 1:
-            party.root_socket._connected(party.join, None, party.leaf_socket, party.leaf)
+            party.root_socket.join_completed(party.join, None, party.leaf_socket, party.leaf)
         else:
-            party.leaf_socket._party_done(party.join, None)
+            party.leaf_socket.party_completed(party.join, None)
 
     # -- at the leaf ------------------------------------------------------------------
     def _invitation_at_leaf(self, call, party) -> None:
@@ -349,7 +349,7 @@ class AtmProvider(Provider):
         if state == "requesting":                      # Way 2: the root's answer
             party.leaf_timer.cancel()
             self._become_member(call, party, party.member)
-            party.member._connected(party.join, None, peer=party.root)
+            party.member.join_completed(party.join, None, peer=party.root)
             self._send(call, CONNECT, party, leaf, party.route[-2], True)
             return
         host = self.stack.hosts.get(leaf)
@@ -360,7 +360,7 @@ class AtmProvider(Provider):
             return
         party.leaf_state = "queued"
         party.incoming = Incoming("invite", party.join, party.root, call.name, self.sim.now, party)
-        listener._incoming(party.incoming)
+        listener.request_arrived(party.incoming)
 
     def answer_invitation(self, incoming, accepted: bool, member_socket=None) -> None:
         party = incoming.context
@@ -378,14 +378,14 @@ class AtmProvider(Provider):
         call.leaf_parties.setdefault(party.leaf, {})[party.join.join_id] = party
         if sock.jl_flags != JoinFlag.JL_SENDER_ONLY:
             join = party.join
-            call.tree.subscribe(party.leaf, lambda packet, link: sock._data(packet.size, join, packet.src))
+            call.tree.subscribe(party.leaf, lambda packet, link: sock.data_arrived(packet.size, join, packet.src))
 
     # -- Way 2: the leaf asks -------------------------------------------------------------
     def request(self, join, leaf_socket) -> None:
         call = leaf_socket.session.state
         route = self._route(join.root, join.leaf)
         if route is None:
-            self.sim.call_later(0.0, leaf_socket._connected, join, WsaError.WSAENETUNREACH)
+            self.sim.call_later(0.0, leaf_socket.join_completed, join, WsaError.WSAENETUNREACH)
             return
         party = Party(join, call, join.root, join.leaf, route, 2)
         party.member = leaf_socket
@@ -409,7 +409,7 @@ class AtmProvider(Provider):
             return
         party.leaf_state = "gone"
         self._send(call, RELEASE, party, party.leaf, party.route[-2], True, WITHDRAWN)
-        party.member._connected(party.join, WsaError.WSAETIMEDOUT, peer=party.root)
+        party.member.join_completed(party.join, WsaError.WSAETIMEDOUT, peer=party.root)
 
     def _on_leaf_request(self, call, party) -> None:
         root = party.root
@@ -424,12 +424,12 @@ class AtmProvider(Provider):
         listener = None if host is None else host.listening(call.name, C_ROOT)
         if listener is None or root != call.session.root:
             party.incoming = Incoming("request", party.join, party.leaf, call.name, self.sim.now, party)
-            party.incoming.state = "rejected"
+            party.incoming.state = IncomingState.REJECTED
             self._send(call, LEAF_SETUP_FAILURE, party, root, party.route[1], False, NO_LISTENER)
             return
         party.root_socket = listener
         party.incoming = Incoming("request", party.join, party.leaf, call.name, self.sim.now, party)
-        listener._incoming(party.incoming)
+        listener.request_arrived(party.incoming)
 
     def answer_request(self, incoming, accepted: bool, leaf_socket=None) -> None:
         party = incoming.context
@@ -443,8 +443,8 @@ class AtmProvider(Provider):
 
     def refuse_pending(self, socket, incomings) -> None:
         for incoming in incomings:
-            if incoming.state in ("pending", "deferred"):
-                incoming.state = "rejected"
+            if incoming.state.open:
+                incoming.state = IncomingState.REJECTED
                 if incoming.kind == "invite":
                     self.answer_invitation(incoming, False)
                 else:
@@ -455,7 +455,7 @@ class AtmProvider(Provider):
             return
         party.leaf_timer.cancel()
         party.leaf_state = "refused"
-        party.member._connected(party.join, ERROR_OF_CAUSE.get(msg.cause, WsaError.WSAECONNREFUSED),
+        party.member.join_completed(party.join, ERROR_OF_CAUSE.get(msg.cause, WsaError.WSAECONNREFUSED),
                                 peer=party.root)
 
     # -- clearing -----------------------------------------------------------------------
@@ -494,8 +494,8 @@ class AtmProvider(Provider):
 
     def _cleared_at_root(self, call, party, msg) -> None:
         cause = msg.cause
-        if party.incoming is not None and party.incoming.state in ("pending", "deferred"):
-            party.root_socket._withdrawn(party.incoming)      # M6: the requester gave up
+        if party.incoming is not None and party.incoming.state.open:
+            party.root_socket.request_withdrawn(party.incoming)      # M6: the requester gave up
             return
         if party.state not in ("inviting", "active"):
             return
@@ -508,14 +508,14 @@ class AtmProvider(Provider):
         self._prune_root(call)
         error = ERROR_OF_CAUSE.get(cause, WsaError.WSAECONNREFUSED)
         if was_active:
-            party.leaf_socket._closed_by_peer(error, party.leaf)          # M20, M21
+            party.leaf_socket.closed_by_peer(error, party.leaf)          # M20, M21
             return
         if error is None:       # the leaf accepted and left before its answer got here
             error = WsaError.WSAECONNRESET
         if party.way == 1:
-            party.root_socket._connected(party.join, error, party.leaf_socket, party.leaf)
+            party.root_socket.join_completed(party.join, error, party.leaf_socket, party.leaf)
         else:
-            party.leaf_socket._closed_by_peer(error, party.leaf)
+            party.leaf_socket.closed_by_peer(error, party.leaf)
 
     def _prune_root(self, call) -> None:
         if not any(p.state == "active" for p in call.root_parties.values()):
@@ -540,14 +540,14 @@ class AtmProvider(Provider):
                 host = self.stack.hosts.get(party.leaf)
                 listener = host.listening(call.name, C_LEAF) if host else None
                 if listener is not None:
-                    listener._withdrawn(party.incoming)
+                    listener.request_withdrawn(party.incoming)
                 else:
-                    party.incoming.state = "withdrawn"
+                    party.incoming.state = IncomingState.WITHDRAWN
             return
         if state == "requesting":
             party.leaf_timer.cancel()
             party.leaf_state = "gone"
-            party.member._connected(party.join, ERROR_OF_CAUSE.get(cause, WsaError.WSAECONNRESET),
+            party.member.join_completed(party.join, ERROR_OF_CAUSE.get(cause, WsaError.WSAECONNRESET),
                                     peer=party.root)
             return
         if state != "member":
@@ -555,7 +555,7 @@ class AtmProvider(Provider):
         self._leave_locally(call, party)
         if msg.kind == DROP_PARTY and cause == NORMAL:
             self._send(call, DROP_PARTY_ACK, party, party.leaf, party.route[-2], True)
-        party.member._closed_by_peer(ERROR_OF_CAUSE.get(cause), party.root)      # M19
+        party.member.closed_by_peer(ERROR_OF_CAUSE.get(cause), party.root)      # M19
 
     def _leave_locally(self, call, party) -> None:
         party.leaf_state = "gone"
@@ -687,5 +687,5 @@ class AtmProvider(Provider):
             return
         for party in call.root_parties.values():
             if party.leaf == packet.msg.sender and party.state == "active":
-                party.leaf_socket._data(packet.size, None, party.leaf)
+                party.leaf_socket.data_arrived(packet.size, None, party.leaf)
                 return

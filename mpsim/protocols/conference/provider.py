@@ -22,7 +22,7 @@ from mpsim.net.packet import Packet
 from mpsim.protocols.ipmc.provider import IpmcProvider
 from mpsim.spi.constants import ProviderFlag, WsaError
 from mpsim.spi.provider import C_LEAF, C_ROOT
-from mpsim.spi.socket import Incoming
+from mpsim.spi.socket import Incoming, IncomingState
 
 INVITE = "INVITE"
 JOIN_REQUEST = "JOIN_REQUEST"
@@ -154,9 +154,9 @@ class ConferenceProvider(IpmcProvider):
 
     def _requester_done(self, tx, error) -> None:
         if tx.way == 1:
-            tx.root_socket._connected(tx.join, error, tx.leaf_socket, tx.member)
+            tx.root_socket.join_completed(tx.join, error, tx.leaf_socket, tx.member)
         else:
-            tx.member_socket._connected(tx.join, error, peer=tx.chair)
+            tx.member_socket.join_completed(tx.join, error, peer=tx.chair)
             if error is None:
                 self._add_member(tx.group, tx.member_socket, tx.join)
 
@@ -166,7 +166,7 @@ class ConferenceProvider(IpmcProvider):
         tx.root_socket = root_socket
         tx.leaf_socket = leaf_socket
         if not self.network.routing.reachable(join.root, join.leaf):
-            self.sim.call_later(0.0, root_socket._connected, join, WsaError.WSAENETUNREACH, leaf_socket)
+            self.sim.call_later(0.0, root_socket.join_completed, join, WsaError.WSAENETUNREACH, leaf_socket)
             return
         self._start(tx)
 
@@ -186,7 +186,7 @@ class ConferenceProvider(IpmcProvider):
         tx = Transaction(join, leaf_socket.session.state, join.root, join.leaf, 2)
         tx.member_socket = leaf_socket
         if not self.network.routing.reachable(join.leaf, join.root):
-            self.sim.call_later(0.0, leaf_socket._connected, join, WsaError.WSAENETUNREACH)
+            self.sim.call_later(0.0, leaf_socket.join_completed, join, WsaError.WSAENETUNREACH)
             return
         self._start(tx)
 
@@ -196,8 +196,7 @@ class ConferenceProvider(IpmcProvider):
             tx.leaf_socket = leaf_socket
             tx.member_state = "member"
             self._send_conf(tx, ACCEPT, tx.chair, tx.member)
-            leaf_socket.connected = True
-            leaf_socket._party_done(tx.join, None)
+            leaf_socket.party_completed(tx.join, None)
         else:
             tx.member_state = "refused"
             closed = tx.root_socket is not None and tx.root_socket.closed
@@ -228,7 +227,7 @@ class ConferenceProvider(IpmcProvider):
             tx.root_socket = listener
         tx.incoming = Incoming("invite" if tx.way == 1 else "request", tx.join, requester,
                                tx.group.name, self.sim.now, tx)
-        listener._incoming(tx.incoming)
+        listener.request_arrived(tx.incoming)
 
     def _answer_arrived(self, tx, kind, cause) -> None:
         requester = tx.chair if tx.way == 1 else tx.member
@@ -250,17 +249,17 @@ class ConferenceProvider(IpmcProvider):
     def _bye_arrived(self, tx, node, cause) -> None:
         if node == tx.chair:
             if tx.leaf_socket is not None:
-                tx.leaf_socket._closed_by_peer(None, tx.member)
+                tx.leaf_socket.closed_by_peer(None, tx.member)
             return
         if tx.member_state == "queued" and tx.incoming is not None:
-            tx.incoming.state = "withdrawn"
+            tx.incoming.state = IncomingState.WITHDRAWN
             tx.member_state = "gone"
             return
         sock = tx.member_socket
         if sock is not None and tx.member_state == "member":
             tx.member_state = "gone"
             self._drop_member(tx.group, sock)
-            sock._closed_by_peer(None, tx.chair)
+            sock.closed_by_peer(None, tx.chair)
 
     def drop_leaf(self, leaf_socket) -> None:
         tx = self.transactions.get(leaf_socket.join.join_id) if leaf_socket.join else None

@@ -28,7 +28,7 @@ from mpsim.net.packet import Packet
 from mpsim.protocols.ipmc.messages import (DATA, JOIN, LEAVE, PRUNE, QUERY, REPORT, IgmpMessage,
                                            MulticastData, PimMessage)
 from mpsim.protocols.ipmc.params import parse_igmp, parse_pim
-from mpsim.spi.constants import JoinFlag, NetworkEvent, ProviderFlag, WsaError
+from mpsim.spi.constants import JoinFlag, ProviderFlag
 from mpsim.spi.provider import Provider
 
 
@@ -55,10 +55,7 @@ class Member:
     def deliver(self, size, sender) -> None:
         """Session data for this member's socket; a non-rooted join completes with it
         (a conference join completed at admission)."""
-        join = self.join
-        if join.outcome == "pending" and join.method == "nonrooted":
-            join.outcome = "connected"
-        self.socket._data(size, join, sender)
+        self.socket.data_arrived(size, self.join, sender)
 
 
 class Segment:
@@ -222,10 +219,10 @@ class IpmcProvider(Provider):
     # -- IGMP: the host ------------------------------------------------------------------
     def join_group(self, join, socket) -> None:
         """Way 3: ``IP_ADD_MEMBERSHIP``; FD_CONNECT at once, the row waits for data."""
-        join.t_complete = self.sim.now
-        self.sim.call_later(0.0, self._connected_now, socket, join)
+        join.fd_connect(self.sim.now)
+        self.sim.call_later(0.0, socket.group_joined, join)
         if socket.jl_flags == JoinFlag.JL_SENDER_ONLY:                    # M16: no report at all
-            join.outcome = "connected"
+            join.connected_without_data()
         self._add_member(socket.session.state, socket, join)
 
     def _add_member(self, group, socket, join) -> None:
@@ -246,11 +243,6 @@ class IpmcProvider(Provider):
         self._schedule_repeat(group, member, repeats)
         if group.give_up is not None:
             self.sim.call_later(group.give_up, self._give_up, group, member)
-
-    @staticmethod
-    def _connected_now(socket, join) -> None:
-        socket.connected = True
-        socket._indicate(NetworkEvent.FD_CONNECT, None, join, None)
 
     def _schedule_repeat(self, group, member, left) -> None:
         if left <= 0:
@@ -315,10 +307,7 @@ class IpmcProvider(Provider):
             self._send(group, IgmpMessage(LEAVE, group.name, group.address, host), host, member.dr)
 
     def _give_up(self, group, member) -> None:
-        join = member.join
-        if join.outcome == "pending":
-            join.outcome = "timed_out"
-            join.error = WsaError.WSAETIMEDOUT
+        member.join.time_out()
 
     # -- IGMP: the router ---------------------------------------------------------------
     def _report_at_router(self, group, router, host) -> None:

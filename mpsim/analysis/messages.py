@@ -1,27 +1,27 @@
-"""Control messages in a trace: counts by kind, and each hop's send paired with its outcome.
+"""Control messages in a trace: counts by kind, and each message's send with its outcome.
 
-A control message hop appears in the events table as a send (layer ``proto``,
-``host`` the sender, ``peer`` the next node, ``detail`` anything but ``"recv"``)
-and, if it arrived, a receipt (``host`` the receiver, ``peer`` the sender,
-``detail == "recv"``), both with the same ``event`` (the kind) and ``join_id``.
-A control packet lost on the way leaves a ``net``/``DROP`` record on the link
-(``host``→``peer``, ``detail`` ``"KIND (why)"``, no join id). Atm and ipmc send
-hop by hop (sender and peer are neighbours); the conference provider sends end
-to end (the peer is the far host, the drop names the link where it happened).
+Every message a provider sends has a ``msg_id`` (README, "Outputs"). Its send is
+a ``proto`` record (``host`` the sender, ``peer`` where it goes, ``detail``
+anything but ``"recv"``), its receipt a ``proto`` record with ``detail ==
+"recv"`` and the same ``msg_id``, and if the packet carrying it was dropped
+(lost on a link, a full queue, a link down, no route), a ``net``/``DROP`` record
+with that ``msg_id`` names the link where it happened. Pairing is therefore an
+exact join on ``msg_id``. Atm, IGMP and PIM messages go one hop (a new id at
+every hop, whose ``cause`` is the id it forwards); a conference message goes end
+to end under one id.
 """
 
 from __future__ import annotations
 
-from bisect import bisect_left
-
 import numpy as np
 import pandas as pd
 
-from mpsim.analysis.frames import events_frame
+from mpsim.analysis.frames import as_float, events_frame
 
 #: Columns of ``control_hops``.
 HOP_COLUMNS = ("send_row", "t_send", "src", "dst", "kind", "session", "join_id",
-               "recv_row", "t_recv", "drop_row", "t_drop", "drop_reason", "outcome")
+               "recv_row", "t_recv", "drop_row", "t_drop", "drop_reason", "outcome",
+               "msg_id", "cause")
 
 
 def _split_drops(drops: pd.DataFrame) -> pd.DataFrame:
@@ -29,6 +29,17 @@ def _split_drops(drops: pd.DataFrame) -> pd.DataFrame:
     kind = detail.str.split(" (", n=1, regex=False).str[0]
     reason = detail.str.extract(r"\(([^)]*)\)\s*$", expand=False)
     return drops.assign(kind=kind.to_numpy(dtype=object), reason=reason.to_numpy(dtype=object))
+
+
+def _with_ids(ev: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
+    """``ev`` (an ``events_frame`` of ``events``) with float ``msg_id`` and ``cause``."""
+    if "msg_id" not in events:
+        raise ValueError("the events table has no msg_id column (it was written before mpsim "
+                         "recorded message ids): run the scenario again")
+    rows = ev["row"].to_numpy()
+    ids = as_float(events["msg_id"].reset_index(drop=True))[rows]
+    causes = as_float(events["cause"].reset_index(drop=True))[rows] if "cause" in events else np.nan
+    return ev.assign(msg_id=ids, cause=causes)
 
 
 def message_counts(events: pd.DataFrame) -> pd.DataFrame:
@@ -69,27 +80,14 @@ def message_counts(events: pd.DataFrame) -> pd.DataFrame:
 
 
 def control_hops(events: pd.DataFrame, links: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Every control message hop: its send paired with its receipt or its drop.
-
-    Pairing. Sends and outcomes are grouped by (sender, receiver, kind).
-    Where the pair is a link (it is in ``links``, or drops of that kind were
-    recorded on it) the k-th send of the group pairs with its k-th outcome, a
-    receipt or a drop, in recording order: links are FIFO and a lost control
-    packet leaves a drop record. The pairing is checked (a receipt of the same
-    join, not earlier than its send); a group where the check fails (a random
-    delay reordered packets, an outcome was not recorded) and an end-to-end
-    pair (conference) pair instead each receipt with the latest unpaired send of
-    the same join before it, and each drop with the latest unpaired send before
-    it: the copy a retransmission got through is the last one sent. An end-to-end
-    message that never arrived gets the first unclaimed drop of its kind recorded
-    after it (preferably on its sender's own link).
+    """Every control message sent, paired by ``msg_id`` with its receipt or its drop.
 
     Parameters
     ----------
     events : DataFrame
-        The events table.
+        The events table (with ``msg_id`` and ``cause``).
     links : DataFrame, optional
-        The links table; only its ``src`` and ``dst`` are used, to know which pairs are links.
+        Not needed any more (pairing is exact); accepted for callers that pass it.
 
     Returns
     -------
@@ -98,117 +96,55 @@ def control_hops(events: pd.DataFrame, links: pd.DataFrame | None = None) -> pd.
         ``t_send``, ``src``, ``dst``, ``kind``, ``session``, ``join_id`` (NaN when
         none), ``recv_row``/``drop_row`` (−1 when none), ``t_recv``/``t_drop`` (NaN),
         ``drop_reason``, ``outcome`` (``"received"``, ``"dropped"``, or ``"unknown"``:
-        in flight at the end, or lost without a record).
+        still in flight at the end), ``msg_id``, ``cause`` (NaN when a timer or an
+        application sent it).
+
+    Raises
+    ------
+    ValueError
+        If a receipt or a drop names a message that was never sent, or a message was
+        received or dropped twice: the trace is not one mpsim wrote.
     """
-    ev = events_frame(events, layers=("proto", "net"))
+    ev = _with_ids(events_frame(events, layers=("proto", "net")), events)
     proto = ev[ev["layer"] == "proto"]
     is_recv = (proto["detail"] == "recv").to_numpy()
-    sends = proto[~is_recv].rename(columns={"host": "src", "peer": "dst", "event": "kind"})
-    recvs = proto[is_recv].rename(columns={"peer": "src", "host": "dst", "event": "kind"})
-    drops = _split_drops(ev[(ev["layer"] == "net") & (ev["event"] == "DROP")])
-    drops = drops.rename(columns={"host": "src", "peer": "dst"})
-    drops = drops[drops["kind"].isin(set(sends["kind"]))]
-
-    n = len(sends)
-    out = {"send_row": sends["row"].to_numpy(), "t_send": sends["time"].to_numpy(),
-           "src": sends["src"].to_numpy(dtype=object), "dst": sends["dst"].to_numpy(dtype=object),
-           "kind": sends["kind"].to_numpy(dtype=object),
-           "session": sends["session"].to_numpy(dtype=object),
-           "join_id": sends["join_id"].to_numpy()}
-    recv_row = np.full(n, -1, dtype=np.int64)
-    drop_row = np.full(n, -1, dtype=np.int64)
-    t_recv = np.full(n, np.nan)
-    t_drop = np.full(n, np.nan)
-    reason = np.full(n, None, dtype=object)
-
-    link_pairs = set()
-    if links is not None and len(links):
-        link_pairs = {(str(s), str(d)) for s, d in zip(links["src"], links["dst"])}
-    # Per (src, dst, kind): sends as (row, time, join_id, position); outcomes as
-    # (row, time, "recv"/"drop", join_id, reason), each in recording order.
-    send_groups: dict = {}
-    for k, item in enumerate(zip(out["src"].tolist(), out["dst"].tolist(), out["kind"].tolist(),
-                                 out["send_row"].tolist(), out["t_send"].tolist(),
-                                 out["join_id"].tolist())):
-        send_groups.setdefault(item[:3], []).append((item[3], item[4], item[5], k))
-    outcome_groups: dict = {}
-    for src, dst, kind, row, time, join_id in zip(recvs["src"].tolist(), recvs["dst"].tolist(),
-                                                  recvs["kind"].tolist(), recvs["row"].tolist(),
-                                                  recvs["time"].tolist(), recvs["join_id"].tolist()):
-        outcome_groups.setdefault((src, dst, kind), []).append((row, time, "recv", join_id, None))
-    dropped_groups = set()
-    for src, dst, kind, row, time, why in zip(drops["src"].tolist(), drops["dst"].tolist(),
-                                              drops["kind"].tolist(), drops["row"].tolist(),
-                                              drops["time"].tolist(), drops["reason"].tolist()):
-        outcome_groups.setdefault((src, dst, kind), []).append((row, time, "drop", np.nan, why))
-        dropped_groups.add((src, dst, kind))
-    for group in dropped_groups:
-        outcome_groups[group].sort(key=lambda item: item[0])
-
-    claimed = set()
-    end_to_end = []                              # sends not over one link, still without outcome
-    for group, g_sends in send_groups.items():
-        outcomes = outcome_groups.get(group, [])
-        pairs = None
-        if (group[0], group[1]) in link_pairs or group in dropped_groups:
-            pairs = _fifo(g_sends, outcomes)
-        if pairs is None:
-            pairs = _latest(g_sends, outcomes)
-            paired = {k for k, *_ in pairs}
-            end_to_end += [(row, group, k) for row, _t, _j, k in g_sends if k not in paired]
-        for k, what, row, time, why in pairs:
-            if what == "recv":
-                recv_row[k], t_recv[k] = row, time
-            else:
-                drop_row[k], t_drop[k], reason[k] = row, time, why
-                claimed.add(row)
-    # A message sent end to end (conference) that never arrived was dropped on some link of
-    # its path: give it the first unclaimed drop of its kind after it, one on its sender's
-    # first link preferred.
-    loose: dict = {}
-    for src, dst, kind, row, time, why in zip(drops["src"].tolist(), drops["dst"].tolist(),
-                                              drops["kind"].tolist(), drops["row"].tolist(),
-                                              drops["time"].tolist(), drops["reason"].tolist()):
-        if row not in claimed:
-            loose.setdefault(kind, []).append((row, time, why, src))
-    for send_row, (src, _dst, kind), k in sorted(end_to_end):
-        candidates = [d for d in loose.get(kind, ()) if d[0] > send_row]
-        if candidates:
-            pick = next((d for d in candidates if d[3] == src), candidates[0])
-            loose[kind].remove(pick)
-            drop_row[k], t_drop[k], reason[k] = pick[0], pick[1], pick[2]
-    outcome = np.where(recv_row >= 0, "received", np.where(drop_row >= 0, "dropped", "unknown"))
-    out.update(recv_row=recv_row, t_recv=t_recv, drop_row=drop_row, t_drop=t_drop,
-               drop_reason=reason, outcome=outcome.astype(object))
-    return pd.DataFrame(out, columns=list(HOP_COLUMNS))
+    sends = proto[~is_recv]
+    recvs = proto[is_recv][["msg_id", "row", "time"]]
+    drops = _split_drops(ev[(ev["layer"] == "net") & (ev["event"] == "DROP")
+                            & ev["msg_id"].isin(sends["msg_id"])])[["msg_id", "row", "time", "reason"]]
+    _check_pairs(sends, recvs, drops)
+    hops = pd.DataFrame({"send_row": sends["row"].to_numpy(), "t_send": sends["time"].to_numpy(),
+                         "src": sends["host"].to_numpy(dtype=object),
+                         "dst": sends["peer"].to_numpy(dtype=object),
+                         "kind": sends["event"].to_numpy(dtype=object),
+                         "session": sends["session"].to_numpy(dtype=object),
+                         "join_id": sends["join_id"].to_numpy(),
+                         "msg_id": sends["msg_id"].to_numpy(), "cause": sends["cause"].to_numpy()})
+    hops = hops.merge(recvs.rename(columns={"row": "recv_row", "time": "t_recv"}), on="msg_id",
+                      how="left", validate="one_to_one")
+    hops = hops.merge(drops.rename(columns={"row": "drop_row", "time": "t_drop",
+                                            "reason": "drop_reason"}),
+                      on="msg_id", how="left", validate="one_to_one")
+    received, dropped = hops["recv_row"].notna().to_numpy(), hops["drop_row"].notna().to_numpy()
+    hops["recv_row"] = hops["recv_row"].fillna(-1).astype(np.int64)
+    hops["drop_row"] = hops["drop_row"].fillna(-1).astype(np.int64)
+    hops["drop_reason"] = hops["drop_reason"].astype(object).where(dropped, None)
+    hops["outcome"] = np.where(received, "received", np.where(dropped, "dropped", "unknown")).astype(object)
+    return hops[list(HOP_COLUMNS)]
 
 
-def _same(a: float, b: float) -> bool:
-    return a == b or (a != a and b != b)
-
-
-def _fifo(sends, outcomes):
-    """k-th send with k-th outcome, as (send position, what, row, time, reason); None if
-    that is not consistent."""
-    if len(outcomes) > len(sends):
-        return None
-    pairs = []
-    for (send_row, t_send, join_id, k), (row, time, what, o_join, why) in zip(sends, outcomes):
-        if row < send_row or time < t_send or (what == "recv" and not _same(o_join, join_id)):
-            return None
-        pairs.append((k, what, row, time, why))
-    return pairs
-
-
-def _latest(sends, outcomes):
-    """Each outcome with the latest unpaired send before it (of the same join, for a receipt)."""
-    rows = [s[0] for s in sends]
-    free = [True] * len(sends)
-    pairs = []
-    for row, time, what, o_join, why in outcomes:
-        for i in range(bisect_left(rows, row) - 1, -1, -1):
-            if free[i] and (what == "drop" or _same(sends[i][2], o_join)):
-                free[i] = False
-                pairs.append((sends[i][3], what, row, time, why))
-                break
-    return pairs
+def _check_pairs(sends, recvs, drops) -> None:
+    if sends["msg_id"].isna().any() or not sends["msg_id"].is_unique:
+        raise ValueError("control message sends without a msg_id, or two sends with one")
+    known = set(sends["msg_id"])
+    stray = recvs[~recvs["msg_id"].isin(known)]
+    if len(stray):
+        raise ValueError(f"{len(stray)} receipt(s) of messages never sent, e.g. row "
+                         f"{int(stray['row'].iloc[0])}")
+    for what, table in (("received", recvs), ("dropped", drops)):
+        twice = table["msg_id"].duplicated()
+        if twice.any():
+            raise ValueError(f"message {int(table['msg_id'][twice].iloc[0])} {what} twice")
+    both = set(recvs["msg_id"]) & set(drops["msg_id"])
+    if both:
+        raise ValueError(f"message {int(min(both))} both received and dropped")

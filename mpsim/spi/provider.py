@@ -107,9 +107,15 @@ class Provider:
             self._handle_caused(handle, msg, node, prev, packet.msg_id)
 
     def _handle_caused(self, handle, msg, node, prev, msg_id) -> None:
+        self.caused_by(msg_id, handle, msg, node, prev)
+
+    def caused_by(self, msg_id, fn, *args):
+        """Call ``fn(*args)`` with ``cause`` set to ``msg_id``: what it sends answers or
+        forwards that message (the socket layer uses it when an application answers a
+        request it accepted later)."""
         outer, self.cause = self.cause, msg_id
         try:
-            handle(msg, node, prev)
+            return fn(*args)
         finally:
             self.cause = outer
 

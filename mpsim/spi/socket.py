@@ -72,7 +72,8 @@ class Incoming:
     """A connection request waiting at a listening socket: an invitation (at a leaf)
     or an admission request (at a root)."""
 
-    __slots__ = ("kind", "join", "peer", "session", "t_arrival", "state", "context", "blocked")
+    __slots__ = ("kind", "join", "peer", "session", "t_arrival", "state", "context", "blocked",
+                 "msg_id")
 
     def __init__(self, kind: str, join, peer, session, t_arrival: float, context=None):
         self.kind = IncomingKind(kind)
@@ -82,6 +83,7 @@ class Incoming:
         self.t_arrival = t_arrival
         self.state = IncomingState.PENDING
         self.context = context      # the provider's own bookkeeping
+        self.msg_id = None          # the message that brought it (what an answer answers)
         self.blocked = False        # accept failed with WSAEALREADY (root at max_outstanding)
 
     @property
@@ -140,11 +142,12 @@ class MultipointSocket:
     def name(self) -> str:
         return self.session.name if self.session is not None else None
 
-    def _record(self, event, error=None, join=None, peer=None, layer="spi", detail=None) -> None:
+    def _record(self, event, error=None, join=None, peer=None, layer="spi", detail=None,
+                cause=None) -> None:
         self.stack.sim.recorder.record(self.stack.sim.now, layer, event, host=self.host.name,
                                        peer=peer, socket=self.id, session=self.name,
                                        join_id=None if join is None else join.join_id,
-                                       error=error, detail=detail)
+                                       error=error, detail=detail, cause=cause)
 
     def _fail(self, call: str, code: WsaError, message: str, join=None, peer=None):
         self._record(call, code, join, peer)
@@ -267,9 +270,9 @@ class MultipointSocket:
             incoming.state = IncomingState.REJECTED
             self._record(call, WsaError.WSAECONNREFUSED, join, incoming.peer, detail="CF_REJECT")
             if incoming.kind is IncomingKind.INVITE:
-                provider.answer_invitation(incoming, False)
+                provider.caused_by(incoming.msg_id, provider.answer_invitation, incoming, False)
             else:
-                provider.answer_request(incoming, False)
+                provider.caused_by(incoming.msg_id, provider.answer_request, incoming, False)
             raise SocketError(WsaError.WSAECONNREFUSED, "rejected by the condition function")
         incoming.state = IncomingState.ACCEPTED
         if incoming.kind is IncomingKind.INVITE:
@@ -278,7 +281,7 @@ class MultipointSocket:
             member.connected = True
             member.mask = self.mask
             self._record(call, join=join, peer=incoming.peer, detail=f"member #{member.id}")
-            provider.answer_invitation(incoming, True, member)
+            provider.caused_by(incoming.msg_id, provider.answer_invitation, incoming, True, member)
             return member
         leaf_socket = MultipointSocket(self.host, self.session, self.flags, SocketKind.PER_LEAF,
                                        root_socket=self, leaf=incoming.peer)
@@ -286,7 +289,7 @@ class MultipointSocket:
         self.leaves[incoming.peer] = leaf_socket
         self.outstanding[join.join_id] = join
         self._record(call, join=join, peer=incoming.peer, detail=f"per-leaf #{leaf_socket.id}")
-        provider.answer_request(incoming, True, leaf_socket)
+        provider.caused_by(incoming.msg_id, provider.answer_request, incoming, True, leaf_socket)
         return leaf_socket
 
     def accept_blocking(self, condition=None):
@@ -384,7 +387,9 @@ class MultipointSocket:
             return
         now = self.stack.sim.now
         detail = None if other is None else f"per-leaf #{other.id}"
-        self._record(event, error, join, peer, detail=detail)
+        # cause: the message whose arrival the provider is handling now, if any.
+        cause = None if self.provider is None else self.provider.cause
+        self._record(event, error, join, peer, detail=detail, cause=cause)
         indication = Indication(event, self, error, join, peer, now, other)
         for handler in list(self._handlers):
             handler(indication)
@@ -398,6 +403,7 @@ class MultipointSocket:
 
     def request_arrived(self, incoming: Incoming) -> None:
         """A connection request arrived at this listening socket: queue it, FD_ACCEPT."""
+        incoming.msg_id = None if self.provider is None else self.provider.cause
         self.pending.append(incoming)
         self._indicate(FD_ACCEPT, None, incoming.join, incoming.peer)
 

@@ -121,11 +121,6 @@ def blocks(draw, sizes=None):
     return chain.from_iterable(map(lambda n: draw(n).tolist(), block_sizes() if sizes is None else sizes))
 
 
-def uniforms(rng: np.random.Generator, block: int = BLOCK):
-    """An endless iterator of U[0, 1) floats, drawn in blocks growing to ``block``."""
-    return blocks(rng.random, block_sizes(block))
-
-
 def bernoulli_flags(rng: np.random.Generator, p: float, block: int = BLOCK):
     """An endless iterator of booleans, each ``True`` with probability ``p``
     (``U[0, 1) < p``, the uniforms drawn in blocks growing to ``block``)."""

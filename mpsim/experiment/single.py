@@ -30,6 +30,7 @@ def summarize(run, joins, wall: float) -> dict:
         "scenario": run.scenario.name, "seed": run.seed, "mpsim_version": __version__,
         "simulated_duration": run.sim.now, "wall_time": round(wall, 3),
         "events": run.sim.events_processed, "records": len(run.sim.recorder),
+        "no_route_drops": run.net.no_route_drops,
         "joins": int(len(joins)), "methods": by_method, "sessions": join_summary_dict(joins),
         "latency_decomposition": latency_decomposition(run.sim.recorder.frame(), joins, links,
                                                        link_delays=delays),

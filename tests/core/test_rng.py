@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from mpsim.core.errors import ParameterError
-from mpsim.core.rng import (RngStreams, bernoulli_flags, gilbert_elliott_flags, name_key,
-                            uniforms)
+from mpsim.core.rng import (RngStreams, bernoulli_flags, block_sizes, blocks,
+                            gilbert_elliott_flags, name_key)
 
 
 def test_same_name_same_first_draw_across_instances():
@@ -60,7 +60,7 @@ def test_bad_seed(seed):
 
 
 def test_uniforms_continue_across_blocks():
-    got = list(islice(uniforms(RngStreams(3).stream("u"), block=4), 10))
+    got = list(islice(blocks(RngStreams(3).stream("u").random, block_sizes(4)), 10))
     rng = RngStreams(3).stream("u")
     assert got == np.concatenate([rng.random(4) for _ in range(3)])[:10].tolist()
 

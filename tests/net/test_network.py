@@ -100,7 +100,9 @@ def test_node_failure_drops_what_is_in_flight_toward_it():
     sim.run()
     assert log == [] and net.link(0, 1).drops == 1
     assert not net.link(1, 2).up and not net.link(2, 1).up
+    assert net.no_route_drops == 0
     assert net.unicast(Packet(100, Msg()), 0, 2) is False   # no route now
+    assert net.no_route_drops == 1                          # counted, though not traced
     net.recover_node(1)
     net.unicast(Packet(100, Msg(3)), 0, 2)
     sim.run()

@@ -78,9 +78,9 @@ class Recorder:
     def _flush(self) -> None:
         if not self._rows:
             return
-        columns = list(zip(*self._rows))
+        columns = list(zip(*self._rows, strict=True))
         arrays = []
-        for name, values in zip(COLUMNS, columns):
+        for name, values in zip(COLUMNS, columns, strict=True):
             if name in _TEXT_COLUMNS:
                 values = [v if v is None or v.__class__ is str else _text(v) for v in values]
             arrays.append(pa.array(values, type=SCHEMA.field(name).type))

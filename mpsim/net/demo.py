@@ -44,8 +44,8 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     net, tree, received = run_demo(args.depth, args.packets, args.loss, args.seed)
     table = net.link_table()
-    on_tree = {(str(l.src), str(l.dst)) for l in tree.links()}
-    table["on_tree"] = [(s, d) in on_tree for s, d in zip(table.src, table.dst)]
+    on_tree = {(str(link.src), str(link.dst)) for link in tree.links()}
+    table["on_tree"] = [(s, d) in on_tree for s, d in zip(table.src, table.dst, strict=True)]
     shown = table[table.packets > 0].sort_values(["src", "dst"], key=lambda c: c.str.zfill(6))
     print(f"balanced_tree(r=2, h={args.depth}): {net.topology.graph.number_of_nodes()} routers, "
           f"{len(received)} member hosts, {args.packets} packets of 1000 B from the root router\n")

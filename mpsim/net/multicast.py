@@ -119,7 +119,7 @@ class MulticastTree:
             if self.on_tree(path[i]):
                 start = i
                 break
-        for u, v in zip(path[start:], path[start + 1:]):
+        for u, v in zip(path[start:], path[start + 1:], strict=False):   # consecutive pairs
             self.graft(u, v)
         if receiver is not None:
             self.subscribe(member, receiver)

@@ -240,7 +240,8 @@ class Network:
         """Per directed link: src, dst, packets, bytes, drops, utilization (over ``duration``,
         default the simulated time so far), plus the drops split into queue and loss."""
         duration = self.sim.now if duration is None else duration
-        rows = [(str(l.src), str(l.dst), l.packets, l.bytes, l.drops, l.utilization(duration),
-                 l.queue_drops, l.losses) for l in self.links.values()]
+        rows = [(str(link.src), str(link.dst), link.packets, link.bytes, link.drops,
+                 link.utilization(duration), link.queue_drops, link.losses)
+                for link in self.links.values()]
         return pd.DataFrame(rows, columns=["src", "dst", "packets", "bytes", "drops", "utilization",
                                            "queue_drops", "losses"])

@@ -172,37 +172,44 @@ class MultipointSocket:
         ``t_request`` records so that queueing shows in the latency."""
         call = "JOIN_LEAF"
         self._check_multipoint(call)
-        stack = self.stack
-        now = stack.sim.now
-        t_request = now if requested_at is None else requested_at
-        provider = self.provider
+        t_request = self.stack.sim.now if requested_at is None else requested_at
         if self.c_role == C_ROOT:
-            if self.kind is not SocketKind.SESSION:
-                self._fail(call, WsaError.WSAEINVAL, "join_leaf on a per-leaf socket", peer=address)
-            if address == self.host.name:
-                self._fail(call, WsaError.WSAEINVAL, "a root cannot invite its own host", peer=address)
-            leaf_socket = self.leaves.get(address)
-            if leaf_socket is not None and leaf_socket.connected:                # M7
-                self._fail(call, WsaError.WSAEISCONN, f"{address} is already a member", peer=address)
-            if leaf_socket is not None or any(j.leaf == address for j in self.outstanding.values()):
-                self._fail(call, WsaError.WSAEALREADY, f"a join of {address} is already pending",
-                           peer=address)
-            if len(self.outstanding) >= self.session.max_outstanding:            # M4
-                self._fail(call, WsaError.WSAEALREADY,
-                           f"{len(self.outstanding)} join(s) outstanding, max_outstanding = "
-                           f"{self.session.max_outstanding}", peer=address)
-            stack.check_host(address)
-            join = stack.joins.new(self.name, "root_invite", self.host.name, address, t_request)
-            leaf_socket = MultipointSocket(self.host, self.session, self.flags, SocketKind.PER_LEAF,
-                                           root_socket=self, leaf=address)
-            leaf_socket.join = join
-            self.leaves[address] = leaf_socket
-            self.outstanding[join.join_id] = join
-            self._record(call, join=join, peer=address, detail=f"per-leaf #{leaf_socket.id}")
-            provider.invite(join, self, leaf_socket)
-            return leaf_socket
-        # c_leaf
-        if self.kind is SocketKind.MEMBER or self.connected:                              # M12
+            return self._invite(call, address, t_request)
+        return self._ask(call, address, flags, t_request)
+
+    def _invite(self, call, address, t_request):
+        """join_leaf at a root (Way 1): a new per-leaf socket at once (M3)."""
+        stack = self.stack
+        if self.kind is not SocketKind.SESSION:
+            self._fail(call, WsaError.WSAEINVAL, "join_leaf on a per-leaf socket", peer=address)
+        if address == self.host.name:
+            self._fail(call, WsaError.WSAEINVAL, "a root cannot invite its own host", peer=address)
+        leaf_socket = self.leaves.get(address)
+        if leaf_socket is not None and leaf_socket.connected:                # M7
+            self._fail(call, WsaError.WSAEISCONN, f"{address} is already a member", peer=address)
+        if leaf_socket is not None or any(j.leaf == address for j in self.outstanding.values()):
+            self._fail(call, WsaError.WSAEALREADY, f"a join of {address} is already pending",
+                       peer=address)
+        if len(self.outstanding) >= self.session.max_outstanding:            # M4
+            self._fail(call, WsaError.WSAEALREADY,
+                       f"{len(self.outstanding)} join(s) outstanding, max_outstanding = "
+                       f"{self.session.max_outstanding}", peer=address)
+        stack.check_host(address)
+        join = stack.joins.new(self.name, "root_invite", self.host.name, address, t_request)
+        leaf_socket = MultipointSocket(self.host, self.session, self.flags, SocketKind.PER_LEAF,
+                                       root_socket=self, leaf=address)
+        leaf_socket.join = join
+        self.leaves[address] = leaf_socket
+        self.outstanding[join.join_id] = join
+        self._record(call, join=join, peer=address, detail=f"per-leaf #{leaf_socket.id}")
+        self.provider.invite(join, self, leaf_socket)
+        return leaf_socket
+
+    def _ask(self, call, address, flags, t_request):
+        """join_leaf at a leaf: an admission request (Way 2) or a non-rooted join (Way 3),
+        on this same socket (M8)."""
+        stack, provider = self.stack, self.provider
+        if self.kind is SocketKind.MEMBER or self.connected:                     # M12
             self._fail(call, WsaError.WSAEISCONN, "already a member of the session", peer=address)
         if self.join is not None and not self.join.done:
             self._fail(call, WsaError.WSAEALREADY, "a join is already outstanding", join=self.join,
@@ -311,46 +318,56 @@ class MultipointSocket:
             return
         self._record("CLOSE", join=self.join, peer=self.leaf)
         self.closed = True
-        provider = self.provider
         if not self.is_multipoint:
             return
         if self.listening:
-            self.listening = False
-            listeners = self.host.listeners.get(self.name, [])
-            if self in listeners:
-                listeners.remove(self)
-            queued, self.pending = list(self.pending), deque()
-            provider.refuse_pending(self, queued)
-        if self.c_role == C_ROOT:
-            if self.kind is SocketKind.PER_LEAF:
-                root = self.root_socket
-                if root.leaves.get(self.leaf) is self:
-                    del root.leaves[self.leaf]
-                pending = root.outstanding.pop(self.join.join_id, None) if self.join else None
-                # M22: closing cancels a pending join the root asked for. An accepted
-                # request (Way 2) is the leaf's join: the addition is already on its way,
-                # so the leaf is added and then dropped, and its join ends there.
-                if pending is not None and pending.method == "root_invite":
-                    pending.finish(self.stack.sim.now, None, "cancelled")
-                provider.drop_leaf(self)                                         # M19
-                root._slot_freed()
-            else:
-                for leaf_socket in list(self.leaves.values()):
-                    leaf_socket.closed = True
-                    leaf_socket._record("CLOSE", join=leaf_socket.join, peer=leaf_socket.leaf,
-                                        detail="with its root")
-                for join in self.outstanding.values():                           # M18
-                    if join.method == "root_invite":     # accepted requests end at the leaf
-                        join.finish(self.stack.sim.now, WsaError.WSAECONNRESET, "cancelled")
-                self.outstanding.clear()
-                provider.close_root(self)                                        # M18
+            self._stop_listening()
+        if self.c_role == C_ROOT and self.kind is SocketKind.PER_LEAF:
+            self._close_per_leaf()
+        elif self.c_role == C_ROOT:
+            self._close_root()
         elif self.join is not None:
             # M22: closing the socket that made a join cancels it. A member socket that
             # accept returned stands in the root's join (Way 1): the root learns of the
             # leaving from the provider and ends its join itself.
             if self.kind is SocketKind.SESSION and not self.join.done:
                 self.join.finish(self.stack.sim.now, None, "cancelled")
-            provider.leave(self)                                                 # M20
+            self.provider.leave(self)                                            # M20
+
+    def _stop_listening(self) -> None:
+        """Closing a listening socket refuses the requests still queued on it."""
+        self.listening = False
+        listeners = self.host.listeners.get(self.name, [])
+        if self in listeners:
+            listeners.remove(self)
+        queued, self.pending = list(self.pending), deque()
+        self.provider.refuse_pending(self, queued)
+
+    def _close_per_leaf(self) -> None:
+        """The root drops one leaf (M19), or cancels the join it asked for (M22)."""
+        root = self.root_socket
+        if root.leaves.get(self.leaf) is self:
+            del root.leaves[self.leaf]
+        pending = root.outstanding.pop(self.join.join_id, None) if self.join else None
+        # M22: closing cancels a pending join the root asked for. An accepted request
+        # (Way 2) is the leaf's join: the addition is already on its way, so the leaf
+        # is added and then dropped, and its join ends there.
+        if pending is not None and pending.method == "root_invite":
+            pending.finish(self.stack.sim.now, None, "cancelled")
+        self.provider.drop_leaf(self)                                            # M19
+        root._slot_freed()
+
+    def _close_root(self) -> None:
+        """The root closes its c_root socket: the session ends (M18)."""
+        for leaf_socket in list(self.leaves.values()):
+            leaf_socket.closed = True
+            leaf_socket._record("CLOSE", join=leaf_socket.join, peer=leaf_socket.leaf,
+                                detail="with its root")
+        for join in self.outstanding.values():
+            if join.method == "root_invite":     # accepted requests end at the leaf
+                join.finish(self.stack.sim.now, WsaError.WSAECONNRESET, "cancelled")
+        self.outstanding.clear()
+        self.provider.close_root(self)
 
     def send(self, size: int) -> None:
         """Send ``size`` bytes of session data (M15, M16)."""

@@ -8,6 +8,9 @@ from mpsim.spi.constants import C_ROLES, D_ROLES, ProviderFlag, SocketFlag, WsaE
 from mpsim.spi.joins import JoinTable
 from mpsim.spi.socket import MultipointSocket
 
+#: A plain socket's flags: no multipoint role.
+NO_ROLES = SocketFlag(0)
+
 
 class Session:
     """One multipoint session: its provider and the settings every socket in it shares.
@@ -56,7 +59,7 @@ class Host:
         self.sockets: list[MultipointSocket] = []
         self.listeners: dict[str, list[MultipointSocket]] = {}
 
-    def socket(self, session, flags=SocketFlag(0)) -> MultipointSocket:
+    def socket(self, session, flags=NO_ROLES) -> MultipointSocket:
         """``WSASocket`` with multipoint role flags (M1): exactly one control role and one
         data role that the session's provider supports, or none at all (a plain socket)."""
         stack = self.stack

@@ -4,15 +4,17 @@ Method
 ------
 For each connected join the trace is walked backwards from the moment the join
 was done to the moment it was asked for, along the chain of control messages
-that caused each other:
+that caused each other, as the trace records it: a send's ``cause`` is the
+message it answers or forwards, an indication's ``cause`` the message whose
+arrival raised it (README, "Outputs").
 
 1. **The end.** Rooted methods end with ``FD_CONNECT`` at ``t_complete``; the walk
-   starts at the last receipt of one of the join's control messages at that host
-   before the indication. A ``nonrooted`` join ends at ``t_first_data``; the walk
-   starts at the last receipt of one of its control messages anywhere before then
-   (typically the PIM Join reaching the first router on the tree, or the report
-   reaching a designated router that is already on it).
-2. **A hop** (receipt → its send, paired by ``control_hops``) is network time. Its
+   starts at the receipt that caused the indication. A ``nonrooted`` join ends at
+   ``t_first_data``, which no control message causes; the walk starts at the last
+   receipt of one of its control messages anywhere before then (typically the
+   PIM Join reaching the first router on the tree, or the report reaching a
+   designated router that is already on it).
+2. **A hop** (receipt → its send, paired on ``msg_id`` by ``control_hops``) is network time. Its
    propagation is the mean propagation delay of the link, from ``link_delays``; the
    rest is transmission and queueing. A message sent end to end (conference) gets
    the smallest total propagation over the links of ``link_delays`` (mpsim routes
@@ -22,15 +24,15 @@ that caused each other:
    to that peer in this join, the time since the first is a retransmission wait
    (the timers that fired while earlier copies were lost), and the walk goes on
    from the first copy.
-4. **At a node** the walk goes from a send to the last receipt of the join's
-   messages at that node before it. If the node's socket layer indicated
-   ``FD_ACCEPT`` in between, the time from ``FD_ACCEPT`` to the last ``ACCEPT``
-   before the send is the admission decision (the root's for ``leaf_request``, the
-   leaf's for ``root_invite``). Any other time spent at a node is ``other``
-   (router processing).
-5. **The start.** A send with no earlier receipt at its node is where the join's
-   signalling began; the time from ``t_request`` to it is ``other`` (for example
-   an invitation waiting for an earlier one under ``max_outstanding``).
+4. **At a node** the walk goes from a send to the receipt of its cause. If the
+   node's socket layer indicated ``FD_ACCEPT`` for that message, the time from
+   ``FD_ACCEPT`` to the last ``ACCEPT`` before the send is the admission decision
+   (the root's for ``leaf_request``, the leaf's for ``root_invite``). Any other
+   time spent at a node is ``other`` (router processing).
+5. **The start.** A send with no cause of this join's (an application call sent
+   it) is where the join's signalling began; the time from ``t_request`` to it
+   is ``other`` (for example an invitation waiting for an earlier one under
+   ``max_outstanding``).
 6. **First data** (``nonrooted``): from the walk's first receipt to
    ``t_first_data`` the member waits for the next data packet to pass the node
    the Joins reached, and for it to come down the new branch: the reverse of the
@@ -49,12 +51,11 @@ from __future__ import annotations
 
 import heapq
 import math
-from bisect import bisect_left
 
 import numpy as np
 import pandas as pd
 
-from mpsim.analysis.frames import METHODS, ROOTED, clean, events_frame, joins_frame
+from mpsim.analysis.frames import METHODS, ROOTED, as_float, clean, events_frame, joins_frame
 from mpsim.analysis.messages import control_hops
 
 #: The parts of a latency, in the order they are reported.
@@ -108,42 +109,93 @@ class _Propagation:
 
 
 class _JoinTrace:
-    """One join's control hops (dict of column arrays) and socket indications
-    (``(row, time, host, event)`` in recording order), indexed for the backward walk."""
+    """One join's control messages (dict of column arrays, from ``control_hops``) and
+    socket indications (``(row, time, host, event, cause)`` in recording order),
+    indexed for the backward walk: by ``msg_id``, and the first copy of each
+    (sender, receiver, kind)."""
 
     def __init__(self, hops: dict, spi: list):
-        self.receipts: dict = {}          # node -> sorted [(recv_row, hop index)]
-        self.first_send: dict = {}        # (src, dst, kind) -> hop index of the first copy
         self.hops = hops
-        for i, (src, dst, kind, recv_row) in enumerate(zip(hops["src"], hops["dst"], hops["kind"],
-                                                            hops["recv_row"])):
+        self.spi = spi
+        self.by_id: dict = {}             # msg_id -> hop index
+        self.first_send: dict = {}        # (src, dst, kind) -> hop index of the first copy
+        self.receipts: list = []          # (recv_row, hop index), for the non-rooted end
+        for i, (src, dst, kind, recv_row, msg_id) in enumerate(zip(
+                hops["src"], hops["dst"], hops["kind"], hops["recv_row"], hops["msg_id"],
+                strict=True)):
+            self.by_id[msg_id] = i
             self.first_send.setdefault((src, dst, kind), i)
             if recv_row >= 0:
-                self.receipts.setdefault(dst, []).append((recv_row, i))
-        for items in self.receipts.values():
-            items.sort()
-        self.spi = spi
+                self.receipts.append((recv_row, i))
 
-    def last_receipt(self, node, before_row):
-        """Hop index of the last receipt at ``node`` recorded before ``before_row``, or None."""
-        items = self.receipts.get(node)
-        if not items:
+    def received(self, msg_id, at=None):
+        """Hop index of message ``msg_id`` if it is this join's and was received (at
+        ``at``, if given), else None."""
+        i = self.by_id.get(msg_id)
+        if i is None or self.hops["recv_row"][i] < 0 or (at is not None and self.hops["dst"][i] != at):
             return None
-        k = bisect_left(items, (before_row, -1)) - 1
-        return items[k][1] if k >= 0 else None
+        return i
 
     def last_receipt_before(self, time):
         """Hop index of the last receipt anywhere at or before ``time``, or None."""
         best = None
-        for items in self.receipts.values():
-            for row, i in items:
-                if self.hops["t_recv"][i] <= time and (best is None or row > best[0]):
-                    best = (row, i)
+        for row, i in self.receipts:
+            if self.hops["t_recv"][i] <= time and (best is None or row > best[0]):
+                best = (row, i)
         return None if best is None else best[1]
 
-    def at_node(self, node, after_row, before_row) -> list:
-        """Indications at ``node`` recorded strictly between two rows."""
-        return [item for item in self.spi if item[2] == node and after_row < item[0] < before_row]
+    def indications(self, node, event, after_row, before_row) -> list:
+        """Indications ``event`` at ``node`` recorded strictly between two rows."""
+        return [item for item in self.spi
+                if item[2] == node and item[3] == event and after_row < item[0] < before_row]
+
+
+def _end(trace: _JoinTrace, join, t_end):
+    """Step 1: the receipt that completed the join (hop index, or None)."""
+    tol = 1e-8 * max(1.0, abs(t_end))       # times read back from joins.csv: 9 digits
+    if join["method"] not in ROOTED:
+        return trace.last_receipt_before(t_end + tol)
+    done = [item for item in trace.spi if item[3] == "FD_CONNECT" and item[1] <= t_end + tol]
+    return trace.received(done[-1][4]) if done else None
+
+
+def _hop(parts, trace: _JoinTrace, hop, t, propagation):
+    """Steps 2 and 3: the network time of ``hop`` (received at ``t``), and the wait since
+    the first copy if it was a retransmission. Returns the hop the walk goes on from."""
+    hops = trace.hops
+    t_send = hops["t_send"][hop]
+    src, dst = hops["src"][hop], hops["dst"][hop]
+    network = t - t_send
+    prop = None if propagation is None else propagation(src, dst)
+    if prop is None:
+        parts["transmission_queueing_propagation"] += network
+    else:
+        parts["propagation"] += prop
+        parts["transmission_queueing"] += network - prop
+    first = trace.first_send[(src, dst, hops["kind"][hop])]
+    if first != hop:
+        parts["retransmission_waits"] += t_send - hops["t_send"][first]
+    return first
+
+
+def _at_node(parts, trace: _JoinTrace, hop, previous) -> None:
+    """Step 4: the time at the node between receiving ``previous`` and sending ``hop``
+    (its cause): the admission decision if the socket layer indicated FD_ACCEPT for
+    it, the rest ``other``."""
+    hops = trace.hops
+    t_send, t_prev, node = hops["t_send"][hop], hops["t_recv"][previous], hops["src"][hop]
+    cause = hops["msg_id"][previous]
+    send_row = hops["send_row"][hop]
+    indicated = [item for item in trace.indications(node, "FD_ACCEPT", hops["recv_row"][previous],
+                                                    send_row) if item[4] == cause]
+    if not indicated:
+        parts["other"] += t_send - t_prev
+        return
+    row_indicated, t_indicated = indicated[0][0], indicated[0][1]
+    accepts = trace.indications(node, "ACCEPT", row_indicated, send_row)
+    t_decided = accepts[-1][1] if accepts else t_send
+    parts["admission"] += t_decided - t_indicated
+    parts["other"] += (t_send - t_prev) - (t_decided - t_indicated)
 
 
 def _walk(trace: _JoinTrace, join, propagation) -> dict:
@@ -154,21 +206,7 @@ def _walk(trace: _JoinTrace, join, propagation) -> dict:
     rooted = join["method"] in ROOTED
     t_end = join["t_complete"] if rooted else join["t_first_data"]
     latency = t_end - t_request
-    chain_hops = 0
-    spi = trace.spi
-
-    # 1. The end. (Times read back from joins.csv carry 9 significant digits.)
-    tol = 1e-8 * max(1.0, abs(t_end))
-    if rooted:
-        done = [item for item in spi if item[3] == "FD_CONNECT" and item[1] <= t_end + tol]
-        if done:
-            end_row, _, node, _ = done[-1]
-        else:
-            node = join["root"] if join["method"] == "root_invite" else join["leaf"]
-            end_row = np.iinfo(np.int64).max
-        hop = trace.last_receipt(node, end_row)
-    else:
-        hop = trace.last_receipt_before(t_end + tol)
+    hop = _end(trace, join, t_end)
     if hop is None:
         parts["other"] = latency
         return {**parts, "latency": latency, "hops": 0}
@@ -176,50 +214,54 @@ def _walk(trace: _JoinTrace, join, propagation) -> dict:
     branch = []                                    # links walked, sender -> receiver
     if rooted:
         parts["other"] += t_end - t
-    # 2.-5. Hop, retransmission, node, back to the start.
-    while True:
-        t_send = hops["t_send"][hop]
-        src, dst = hops["src"][hop], hops["dst"][hop]
-        network = t - t_send
-        chain_hops += 1
-        branch.append((src, dst))
-        prop = None if propagation is None else propagation(src, dst)
-        if prop is None:
-            parts["transmission_queueing_propagation"] += network
-        else:
-            parts["propagation"] += prop
-            parts["transmission_queueing"] += network - prop
-        first = trace.first_send[(src, dst, hops["kind"][hop])]
-        if first != hop:
-            parts["retransmission_waits"] += t_send - hops["t_send"][first]
-            hop, t_send = first, hops["t_send"][first]
-        send_row = hops["send_row"][hop]
-        previous = trace.last_receipt(src, send_row)
+    while True:                                    # 2.-5.: back along the causes
+        branch.append((hops["src"][hop], hops["dst"][hop]))
+        hop = _hop(parts, trace, hop, t, propagation)
+        previous = trace.received(hops["cause"][hop], at=hops["src"][hop])
         if previous is None:
-            parts["other"] += t_send - t_request
+            parts["other"] += hops["t_send"][hop] - t_request
             break
-        t_prev = hops["t_recv"][previous]
-        at_node = trace.at_node(src, hops["recv_row"][previous], send_row)
-        indicated = [item for item in at_node if item[3] == "FD_ACCEPT"]
-        if indicated:
-            row_indicated, t_indicated = indicated[0][0], indicated[0][1]
-            accepts = [item for item in at_node if item[3] == "ACCEPT" and item[0] > row_indicated]
-            t_decided = accepts[-1][1] if accepts else t_send
-            parts["admission"] += t_decided - t_indicated
-            parts["other"] += (t_send - t_prev) - (t_decided - t_indicated)
-        else:
-            parts["other"] += t_send - t_prev
-        hop, t = previous, t_prev
-    # 6. First data comes back down the branch the Joins built.
-    if not rooted:
-        data = t_end - t_start
-        down = None if propagation is None else [propagation(d, s) for s, d in branch]
-        if down is None or any(v is None for v in down):
-            parts["other"] += data
-        else:
-            parts["propagation"] += sum(down)
-            parts["other"] += data - sum(down)
-    return {**parts, "latency": latency, "hops": chain_hops}
+        _at_node(parts, trace, hop, previous)
+        hop, t = previous, hops["t_recv"][previous]
+    if not rooted:                                 # 6.: first data comes back down the branch
+        _first_data(parts, branch, t_end - t_start, propagation)
+    return {**parts, "latency": latency, "hops": len(branch)}
+
+
+def _first_data(parts, branch, data, propagation) -> None:
+    down = None if propagation is None else [propagation(d, s) for s, d in branch]
+    if down is None or any(v is None for v in down):
+        parts["other"] += data
+    else:
+        parts["propagation"] += sum(down)
+        parts["other"] += data - sum(down)
+
+
+def _empty_components(columns) -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=object if c in ("session", "method") else float)
+                         for c in columns})
+
+
+def _traces(events, wanted) -> dict:
+    """``{join_id: _JoinTrace}`` for the joins in ``wanted``."""
+    hops = control_hops(events)
+    hops = hops[hops["join_id"].isin(wanted)]
+    spi = events_frame(events, layers=("spi",))
+    spi = spi.assign(cause=as_float(events["cause"].reset_index(drop=True))[spi["row"].to_numpy()])
+    spi = spi[spi["event"].isin(("FD_CONNECT", "FD_ACCEPT", "ACCEPT")) & spi["join_id"].isin(wanted)]
+    spi = spi[spi["error"].isna() | (spi["event"] != "ACCEPT")]       # failed accepts decide nothing
+    columns = ("src", "dst", "kind", "t_send", "t_recv", "send_row", "recv_row", "msg_id", "cause")
+    hop_lists = {c: hops[c].tolist() for c in columns}
+    hops_of: dict = {}
+    for i, jid in enumerate(hops["join_id"].tolist()):
+        hops_of.setdefault(jid, []).append(i)
+    spi_of: dict = {}
+    for item in zip(spi["join_id"].tolist(), spi["row"].tolist(), spi["time"].tolist(),
+                    spi["host"].tolist(), spi["event"].tolist(), spi["cause"].tolist(), strict=True):
+        spi_of.setdefault(item[0], []).append(item[1:])
+    return {jid: _JoinTrace({c: [hop_lists[c][i] for i in hops_of.get(jid, [])] for c in columns},
+                            spi_of.get(jid, []))
+            for jid in wanted}
 
 
 def latency_components(events: pd.DataFrame, joins: pd.DataFrame, links: pd.DataFrame | None = None,
@@ -229,8 +271,7 @@ def latency_components(events: pd.DataFrame, joins: pd.DataFrame, links: pd.Data
     Parameters
     ----------
     events, joins, links : DataFrame
-        The run's tables. ``links`` tells which node pairs are links (for pairing
-        sends with receipts) and, if it has a ``delay`` column, their propagation.
+        The run's tables. If ``links`` has a ``delay`` column, it gives their propagation.
     link_delays : mapping, optional
         ``{(src, dst): mean propagation delay in s}`` per directed link, node ids as
         text. Without it (and without a ``delay`` column) propagation cannot be told
@@ -242,7 +283,7 @@ def latency_components(events: pd.DataFrame, joins: pd.DataFrame, links: pd.Data
     -------
     DataFrame
         ``join_id, session, method, latency`` (the figure of ``latency_table``),
-        one column per part, and ``hops`` (control message hops on the critical
+        one column per part, and ``hops`` (control messages on the critical
         path). The parts of each row sum to its latency. See the module docstring
         for how the trace is read.
     """
@@ -252,34 +293,13 @@ def latency_components(events: pd.DataFrame, joins: pd.DataFrame, links: pd.Data
     jf = jf[rooted | np.isfinite(jf["t_first_data"].to_numpy())]
     columns = ["join_id", "session", "method", "latency", *PARTS, "hops"]
     if jf.empty:
-        return pd.DataFrame({c: pd.Series(dtype=object if c in ("session", "method") else float)
-                             for c in columns})
+        return _empty_components(columns)
     delays = _delays_from(links, link_delays)
     propagation = None if delays is None else _Propagation(delays)
-    wanted = set(jf["join_id"].tolist())
-
-    hops = control_hops(events, links)
-    hops = hops[hops["join_id"].isin(wanted)]
-    spi = events_frame(events, layers=("spi",))
-    spi = spi[spi["event"].isin(("FD_CONNECT", "FD_ACCEPT", "ACCEPT")) & spi["join_id"].isin(wanted)]
-    spi = spi[spi["error"].isna() | (spi["event"] != "ACCEPT")]       # failed accepts decide nothing
-
-    columns_of_hops = ("src", "dst", "kind", "t_send", "t_recv", "send_row", "recv_row")
-    hop_lists = {c: hops[c].tolist() for c in columns_of_hops}
-    hops_of: dict = {}
-    for i, jid in enumerate(hops["join_id"].tolist()):
-        hops_of.setdefault(jid, []).append(i)
-    spi_of: dict = {}
-    for item in zip(spi["join_id"].tolist(), spi["row"].tolist(), spi["time"].tolist(),
-                    spi["host"].tolist(), spi["event"].tolist()):
-        spi_of.setdefault(item[0], []).append(item[1:])
+    traces = _traces(events, {float(j) for j in jf["join_id"].tolist()})
     records = []
     for join in jf.to_dict("records"):
-        jid = float(join["join_id"])
-        idx = hops_of.get(jid, [])
-        own = {c: [hop_lists[c][i] for i in idx] for c in columns_of_hops}
-        trace = _JoinTrace(own, spi_of.get(jid, []))
-        parts = _walk(trace, join, propagation)
+        parts = _walk(traces[float(join["join_id"])], join, propagation)
         records.append([join["join_id"], join["session"], join["method"], parts["latency"],
                         *(parts[p] for p in PARTS), parts["hops"]])
     frame = pd.DataFrame(records, columns=columns)

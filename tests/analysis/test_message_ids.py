@@ -106,3 +106,24 @@ def test_pairs_read_back_from_parquet_are_the_same(tmp_path):
     world.sim.recorder.to_parquet(tmp_path / "events.parquet")
     again = control_hops(pd.read_parquet(tmp_path / "events.parquet"))
     pd.testing.assert_frame_equal(again, control_hops(world.events()))
+
+
+def test_the_decomposition_walks_the_recorded_causes():
+    """C3: the root defers its decision 200 ms. Cut the cause of the root's answer and
+    the walk must stop there: the admission and the request hops vanish from the
+    critical path (a guess by time would have found them anyway)."""
+    from mpsim.analysis import latency_components
+    world = cases.c3()
+    events, joins, links = cases.tables(world)
+    delays = cases.link_delays(world)
+    whole = latency_components(events, joins, link_delays=delays).iloc[0]
+    assert whole.admission == pytest.approx(0.2, abs=1e-9) and whole.hops > 3
+    cut = events.copy()
+    answer = cut.index[(cut.layer == "proto") & (cut.host == "R") & (cut.detail != "recv")
+                       & cut.cause.notna()][0]
+    cut.loc[answer, "cause"] = pd.NA
+    broken = latency_components(cut, joins, link_delays=delays).iloc[0]
+    assert broken.admission == 0.0 and broken.hops < whole.hops
+    assert broken.latency == whole.latency
+    parts = ["propagation", "transmission_queueing", "retransmission_waits", "admission", "other"]
+    assert sum(broken[p] for p in parts) == pytest.approx(broken.latency, abs=1e-12)

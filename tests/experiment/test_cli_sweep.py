@@ -7,9 +7,12 @@ import pty
 import select
 import subprocess
 
+import pytest
+
 from tests.experiment.helpers import MPSIM, ROOT, TINY, mpsim
 
 
+@pytest.mark.slow
 def test_plot_redraws_a_sweeps_figures_also_as_svg(tmp_path):
     out = tmp_path / "tiny"
     assert mpsim("sweep", TINY, "-o", out, "--jobs", "1", "-q").returncode == 0

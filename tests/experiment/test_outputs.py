@@ -92,6 +92,7 @@ def test_planted_links_in_the_folder_are_never_written_through(tmp_path, finishe
     strict_json(out / "summary.json")
 
 
+@pytest.mark.slow
 def test_a_rerun_without_plots_leaves_no_stale_plots(tmp_path):
     out = tmp_path / "out"
     assert mpsim("run", QUICK, "-o", out, "-q").returncode == 0

@@ -227,6 +227,7 @@ def test_missing_intervals_draw_no_bar_and_inf_p95_does_not_matter(tmp_path):
     assert len(drawn) == 1                               # only point 1 has an interval
 
 
+@pytest.mark.slow
 def test_series_method_draws_the_pooled_rows():
     table = sweep_table({LOSS: [0.0, 0.01]})
     with style():

@@ -54,6 +54,7 @@ def extra_latency_first_report_lost(seed, version, period):
     return first_data(w, 15.0) - 1.0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("version,uri,period", [(2, 10.0, 0.01), (3, 1.0, 0.001)])
 def test_first_report_lost_adds_uniform_delay_up_to_the_unsolicited_report_interval(version, uri, period):
     base = lossless_latency(version, period)

@@ -1,6 +1,6 @@
 """multipoint.md rules for non-rooted sessions (ipmc), each named by its id.
 
-Together with tests/spi/test_rules.py (rooted sessions) every id M1–M24 is
+Together with the tests of tests/spi/ (rooted sessions; tests/spi/rules.py collects them) every id M1–M24 is
 covered; ``test_every_rule_is_covered`` checks the two tables.
 """
 
@@ -174,7 +174,7 @@ def test_m21_nonrooted_member_sees_a_gap_until_the_refresh_reroutes():
 
 
 def test_every_rule_is_covered():
-    rooted = importlib.import_module("tests.spi.test_rules")
+    rooted = importlib.import_module("tests.spi.rules")
     ids = {f"M{i}" for i in range(1, 25)}
     covered = set(COVERAGE) | set(rooted.COVERAGE)
     assert ids <= covered, sorted(ids - covered)

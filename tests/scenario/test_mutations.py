@@ -272,6 +272,7 @@ def workdir(tmp_path_factory):
 FIRST_LINE = re.compile(r"^(?P<file>.+?):(?P<line>\d+): ")
 
 
+@pytest.mark.slow
 @settings(max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(mutation=mutations())
 def test_a_mutated_scenario_loads_or_is_a_clean_error(workdir, mutation):

@@ -7,14 +7,11 @@ topology_*); these are the ones that need an environment, a graph file or a run.
 from __future__ import annotations
 
 import json
-import math
 import re
 
 import pytest
 from click.testing import CliRunner
 
-from mpsim.apps.churn import Churn
-from mpsim.apps.traffic import ConstantRateSender
 from mpsim.cli import main
 from mpsim.core import limits
 from mpsim.core.errors import ParameterError
@@ -171,31 +168,6 @@ def test_the_provider_parsers_share_the_floor():
                          (parse_timers, {"T310": 1e-7})):
         with pytest.raises(ParameterError, match="min_period"):
             parse(block)
-
-
-class _App:
-    class sim:
-        now = 0.0
-
-        @staticmethod
-        def call_at(*args):
-            pass
-
-
-@pytest.mark.parametrize("rate", [0.0, -1.0, math.nan, 1e300, 2e6])
-def test_the_sender_refuses_a_rate_the_scenario_refuses(rate):
-    with pytest.raises(ParameterError, match="rate"):
-        ConstantRateSender(_App(), rate, 100)
-
-
-def test_churn_refuses_what_the_scenario_refuses():
-    class Action:
-        session, at, join_rate, mean_stay = "tv", 0.0, 1e300, 1.0
-    with pytest.raises(ParameterError, match="join_rate"):
-        Churn(None, Action(), ["h"], None)
-    Action.join_rate, Action.mean_stay = 1.0, 1e-300
-    with pytest.raises(ParameterError, match="mean_stay"):
-        Churn(None, Action(), ["h"], None)
 
 
 # -- topology and host budgets in a scenario -------------------------------------------------

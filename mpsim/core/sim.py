@@ -57,13 +57,15 @@ class Clock(simpy.Environment):
 
     def __init__(self, initial_time: float = 0.0):
         super().__init__(initial_time)
-        self._seq = count()
+        queue, seq, push = self._queue, count().__next__, heappush
 
-    def at(self, time: float, fn, a=None, b=None) -> None:
-        """Call ``fn(a, b)`` at simulated ``time``: the one writer of the heap.
-        Hot paths (links, timers) keep a bound reference to it; ``time`` is not
-        checked here (``Simulation.call_at`` checks it)."""
-        heappush(self._queue, (time, next(self._seq), fn, a, b))
+        def at(time: float, fn, a=None, b=None) -> None:
+            """Call ``fn(a, b)`` at simulated ``time``: the one writer of the heap.
+            Hot paths (links, timers) keep a reference to it; ``time`` is not checked
+            here (``Simulation.call_at`` checks it). A closure over the heap and the
+            sequence, as it runs once per packet hop."""
+            push(queue, (time, seq(), fn, a, b))
+        self.at = at
 
     def schedule(self, event, priority=None, delay: float = 0) -> None:
         """SimPy's hook for every event it schedules; ``priority`` is not used (see the

@@ -17,15 +17,6 @@ import click
 from mpsim import __version__
 from mpsim.core.errors import MpsimError, ScenarioError
 
-EXAMPLES = {
-    "run": "mpsim run scenarios/quickstart.yaml -o out/quick --set topology.links.loss=0.01",
-    "validate": "mpsim validate scenarios/*.yaml",
-    "sweep": "mpsim sweep scenarios/igmp_loss.yaml --jobs 2",
-    "plot": "mpsim plot out/quickstart",
-    "topo": "mpsim topo scenarios/classroom.yaml -o campus.png",
-}
-
-
 def _bad_input(exc: MpsimError, file=None) -> None:
     if isinstance(exc, ScenarioError):
         lines = [str(exc)] + [str(e) for e in getattr(exc, "others", [])]

@@ -118,7 +118,7 @@ def join_summary(joins: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
     outcome = table["outcome"].to_numpy(dtype=object)
     latency = table["latency"].to_numpy(dtype=float)
     groups: dict = {}
-    for i, key in enumerate(zip(session, method)):      # one pass: indices of each group
+    for i, key in enumerate(zip(session, method, strict=True)):     # one pass: indices of each group
         if isinstance(key[0], str):
             groups.setdefault(key, []).append(i)
     rows = []

@@ -184,6 +184,28 @@ def cluster_km_quantiles(times, observed, cluster, counts, p, *, chunk_cells: in
     """
     times, observed = _checked(times, observed)
     levels = _checked_p(p).ravel()
+    cluster, counts = _checked_clusters(cluster, counts, times)
+    clusters = counts.shape[1]
+    rows = counts @ np.bincount(cluster, minlength=clusters).astype(float)
+    out = np.full((counts.shape[0], levels.size), math.nan)
+    if not observed.any():
+        out[rows > 0] = math.inf
+        return out
+    event_times, events, totals = _cluster_buckets(times, observed, cluster, clusters)
+    step = max(1, chunk_cells // max(event_times.size, 1))
+    for start in range(0, counts.shape[0], step):
+        part = counts[start:start + step]
+        drawn_events = part @ events
+        cdf = _cdf(drawn_events, part @ totals)
+        drawn = _first_reaching(event_times, cdf, drawn_events, levels)
+        out[start:start + step] = drawn
+    out[rows == 0] = math.nan
+    return out
+
+
+def _checked_clusters(cluster, counts, times: np.ndarray):
+    """``cluster`` as int64 (one per row of ``times``, each a column of ``counts``) and
+    ``counts`` as a float (resamples, clusters) matrix, or ``ParameterError``."""
     cluster = np.asarray(cluster, dtype=np.int64)
     counts = np.asarray(counts, dtype=float)
     if counts.ndim != 2 or cluster.shape != times.shape:
@@ -191,11 +213,15 @@ def cluster_km_quantiles(times, observed, cluster, counts, p, *, chunk_cells: in
     clusters = counts.shape[1]
     if cluster.size and (cluster.min() < 0 or cluster.max() >= clusters):
         raise ParameterError(f"cluster indices must lie in 0 .. {clusters - 1}")
-    rows = counts @ np.bincount(cluster, minlength=clusters).astype(float)
-    out = np.full((counts.shape[0], levels.size), math.nan)
-    if not observed.any():
-        out[rows > 0] = math.inf
-        return out
+    return cluster, counts
+
+
+def _cluster_buckets(times: np.ndarray, observed: np.ndarray, cluster: np.ndarray,
+                     clusters: int):
+    """The distinct event times and, per cluster, the counts ``_cdf`` takes: the
+    events at each event time and the observations whose bucket it is
+    (``(clusters, U)`` each), so that a resample's counts are one matrix product
+    away."""
     event_times, bucket = _buckets(times, observed)
     size = event_times.size
     events = np.zeros((clusters, size))
@@ -203,11 +229,4 @@ def cluster_km_quantiles(times, observed, cluster, counts, p, *, chunk_cells: in
     totals = np.zeros((clusters, size))
     inside = bucket >= 0
     np.add.at(totals, (cluster[inside], bucket[inside]), 1.0)
-    step = max(1, chunk_cells // max(size, 1))
-    for start in range(0, counts.shape[0], step):
-        part = counts[start:start + step]
-        drawn_events = part @ events
-        cdf = _cdf(drawn_events, part @ totals)
-        out[start:start + step] = _first_reaching(event_times, cdf, drawn_events, levels)
-    out[rows == 0] = math.nan
-    return out
+    return event_times, events, totals

@@ -330,10 +330,24 @@ def aggregate_sweep(joins: pd.DataFrame, runs: pd.DataFrame, points: pd.DataFram
     _check_options(confidence, resamples)
     grid = _grid(points)
     run_table = _runs(runs)
+    _check_run_points(run_table, grid)
+    rows = _join_rows(joins, run_table)
+    records, positions = _statistic_records(rows, run_table, grid, confidence,
+                                            int(resamples))
+    return _sweep_frame(grid, records, positions)
+
+
+def _check_run_points(run_table: pd.DataFrame, grid: pd.DataFrame) -> None:
+    """``ParameterError`` if a run is at a grid point that ``points`` does not list."""
     unknown = sorted(set(run_table["point"]) - set(grid["point"]))
     if unknown:
         raise ParameterError(f"runs has grid points {unknown} that points does not list")
-    rows = _join_rows(joins, run_table)
+
+
+def _statistic_records(rows: pd.DataFrame, run_table: pd.DataFrame, grid: pd.DataFrame,
+                       confidence: float, resamples: int) -> tuple[list, list]:
+    """The table's rows (``SWEEP_COLUMNS``) of every group of every grid point that has
+    joins, and for each the position of its point in ``grid``."""
     records, positions = [], []
     for position, point in enumerate(grid["point"].tolist()):
         here = rows[rows["point"].to_numpy() == point]
@@ -342,10 +356,17 @@ def aggregate_sweep(joins: pd.DataFrame, runs: pd.DataFrame, points: pd.DataFram
         replications = int((run_table["point"] == point).sum())
         for session, method, group in _groups(here, pooled=True):
             statistics = _group_statistics(group, replications, (point, session, method),
-                                           confidence, int(resamples))
-            for name, (value, low, high, n) in zip(SWEEP_STATISTICS, statistics):
+                                           confidence, resamples)
+            named = zip(SWEEP_STATISTICS, statistics, strict=True)
+            for name, (value, low, high, n) in named:
                 records.append((session, method, name, value, low, high, n, UNITS[name]))
                 positions.append(position)
+    return records, positions
+
+
+def _sweep_frame(grid: pd.DataFrame, records: list, positions: list) -> pd.DataFrame:
+    """The tidy table: each record after the parameter values of its point, with the
+    column types of the table whatever the rows (an empty table included)."""
     parameters = grid.iloc[positions].reset_index(drop=True)
     body = pd.DataFrame.from_records(records, columns=list(SWEEP_COLUMNS)) if records else \
         pd.DataFrame({c: pd.Series(dtype=object) for c in SWEEP_COLUMNS})

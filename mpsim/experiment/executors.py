@@ -160,7 +160,8 @@ class DaskCluster:
         from distributed import as_completed
         tasks = list(tasks)
         self.futures = self.client.map(worker.run_with, tasks, plans=self.plans, pure=False)
-        by_key = {future.key: task for future, task in zip(self.futures, tasks)}
+        pairs = zip(self.futures, tasks, strict=True)
+        by_key = {future.key: task for future, task in pairs}
         for future in as_completed(self.futures, loop=self.client.loop):
             try:
                 outcome = future.result()

@@ -32,10 +32,8 @@ def read_table(path, **options) -> pd.DataFrame:
     if path.stat().st_size == 0:
         raise OutputError(f"{path}: empty (the run that wrote it was interrupted?)")
     try:
-        if path.suffix == ".parquet":
-            frame = pd.read_parquet(path)
-        else:
-            frame = pd.read_csv(path, **options)
+        parquet = path.suffix == ".parquet"
+        frame = pd.read_parquet(path) if parquet else pd.read_csv(path, **options)
     except Exception as exc:          # pyarrow and pandas say "broken" in many ways
         kind = "Parquet" if path.suffix == ".parquet" else "CSV"
         raise OutputError(f"{path}: not a readable {kind} table ({type(exc).__name__}: "

@@ -15,6 +15,7 @@ leaves ``out`` as it was. A sweep writes each run's folder the same way.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import errno
@@ -194,7 +195,7 @@ class OutputSet:
         if fcntl is None:                                      # pragma: no cover
             return
         path = parent / f".{self.out.name}.lock"
-        self._lock_file = open(path, "a+")
+        self._lock_file = open(path, "a+")     # noqa: SIM115  (held open: it is the lock, until _release)
         try:
             fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
@@ -239,10 +240,8 @@ class OutputSet:
 
     def _release(self) -> None:
         if self._lock_file is not None:
-            try:
+            with contextlib.suppress(OSError):
                 os.unlink(self._lock_path)
-            except OSError:
-                pass
             self._lock_file.close()
             self._lock_file = None
 

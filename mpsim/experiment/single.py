@@ -25,7 +25,7 @@ def summarize(run, joins, wall: float) -> dict:
             "latency": latency_stats(connected.latency),
         }
     links = run.net.link_table()
-    delays = {(str(l.src), str(l.dst)): l.spec.delay.mean for l in run.net.links.values()}
+    delays = {(str(link.src), str(link.dst)): link.spec.delay.mean for link in run.net.links.values()}
     return {
         "scenario": run.scenario.name, "seed": run.seed, "mpsim_version": __version__,
         "simulated_duration": run.sim.now, "wall_time": round(wall, 3),

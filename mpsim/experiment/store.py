@@ -129,7 +129,7 @@ class ResultsStore:
         self.root.mkdir(parents=True, exist_ok=True)
         if fcntl is None:                              # pragma: no cover
             return
-        self._lock_file = open(self.root / ".lock", "a+")
+        self._lock_file = open(self.root / ".lock", "a+")   # noqa: SIM115  (held open: the lock, until close)
         try:
             fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:

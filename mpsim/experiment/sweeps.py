@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import json
 import time
+from contextlib import closing
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +25,7 @@ from mpsim.experiment.outputs import replace_plots
 from mpsim.experiment.progress import SweepProgress
 from mpsim.experiment.store import ResultsStore, StoreError, manifest_for, open_store
 from mpsim.experiment.worker import Task
+from mpsim.scenario.sweep import load_sweep
 
 
 class SweepInterrupted(KeyboardInterrupt):
@@ -98,32 +101,36 @@ def sweep(scenario, grid=None, replications=None, *, jobs=None, scheduler=None, 
     SweepInterrupted
         On Ctrl-C, once every finished run is safe.
     """
-    from mpsim.scenario.sweep import load_sweep
-
     started = time.perf_counter()
     plan = load_sweep(scenario, overrides, grid=grid, replications=replications, seed=seed)
     check_options(jobs, scheduler, dask_local)
     seeds = [replication_seed(plan.seed, i) for i in range(plan.replications)]
     root = Path(out) if out is not None else Path("out") / f"{plan.name}-sweep"
-    store = ResultsStore.open(root, manifest_for(plan, seeds), fresh=fresh)
-    try:
-        finished = store.finished()
-        tasks = [Task(p.index, i, seeds[i]) for i in range(plan.replications) for p in plan.points
-                 if (p.index, i) not in finished]
-        ran = 0
-        if tasks:
-            executor = make_executor({p.index: p.plan for p in plan.points}, jobs=jobs,
-                                     scheduler=scheduler, dask_local=dask_local, runs=len(tasks))
-            ran = _make_runs(store, executor, tasks, plan.runs, len(finished), progress)
-        result = aggregate_store(store, resamples=resamples)
-        result.ran, result.kept = ran, len(finished)
-        result.failed = int((result.runs.status != "ok").sum())
+    with closing(ResultsStore.open(root, manifest_for(plan, seeds), fresh=fresh)) as store:
+        result = _run_missing(store, plan, seeds, progress, resamples, jobs=jobs,
+                              scheduler=scheduler, dask_local=dask_local)
         if plots:
-            result.plots = replace_plots(root, lambda staging: draw_sweep(root, plot_format,
-                                                                          result.table, staging))
-    finally:
-        store.close()
+            result.plots = replace_plots(root, partial(draw_sweep, root, plot_format, result.table))
     result.wall = time.perf_counter() - started
+    return result
+
+
+def _run_missing(store: ResultsStore, plan, seeds: list, progress: bool, resamples: int,
+                 **executor_options) -> SweepResult:
+    """Make the runs of ``plan`` that ``store`` does not hold yet (on the executor
+    that ``executor_options`` of ``make_executor`` choose), then aggregate every
+    finished run."""
+    finished = store.finished()
+    tasks = [Task(p.index, i, seeds[i]) for i in range(plan.replications) for p in plan.points
+             if (p.index, i) not in finished]
+    ran = 0
+    if tasks:
+        plans = {p.index: p.plan for p in plan.points}
+        executor = make_executor(plans, runs=len(tasks), **executor_options)
+        ran = _make_runs(store, executor, tasks, plan.runs, len(finished), progress)
+    result = aggregate_store(store, resamples=resamples)
+    result.ran, result.kept = ran, len(finished)
+    result.failed = int((result.runs.status != "ok").sum())
     return result
 
 
@@ -176,7 +183,7 @@ def aggregate_store(store: ResultsStore, resamples: int = 1000) -> SweepResult:
 
     runs = store.run_table()
     ok = runs[runs.status == "ok"]
-    keys = list(zip(ok.point, ok.replication))
+    keys = list(zip(ok.point, ok.replication, strict=True))
     joins = store.joins_table(keys)
     points = _points_table(store.manifest)
     table = aggregate_sweep(joins, ok[["point", "replication", "t_end"]].reset_index(drop=True),
@@ -202,7 +209,7 @@ def draw_sweep(root, plot_format="png", table=None, into=None) -> list:
         table = pd.read_parquet(path)
     runs = store.run_table()
     ok = runs[runs.status == "ok"]
-    joins = store.joins_table(list(zip(ok.point, ok.replication)))
+    joins = store.joins_table(list(zip(ok.point, ok.replication, strict=True)))
     curves = sweep_curves(joins, ok[["point", "replication", "t_end"]].reset_index(drop=True))
     return render_sweep(Path(into or root), table, curves, _points_table(manifest),
                         list(manifest["grid"]), format=plot_format)

@@ -36,7 +36,8 @@ def describe_topology(source, output, run_dir=None) -> str:
         links["dst"] = links.dst.map(lambda x: names.get(x, x))
         if (run_dir / "trees.csv").is_file():
             trees = read_table(run_dir / "trees.csv", dtype={"src": str, "dst": str})
-            tree_links = [(names.get(a, a), names.get(b, b)) for a, b in zip(trees.src, trees.dst)]
+            tree_links = [(names.get(a, a), names.get(b, b))
+                          for a, b in zip(trees.src, trees.dst, strict=True)]
     draw(graph, output, hosts=list(hosts), tree_links=tree_links, links=links,
          format=suffix if suffix in ("png", "svg") else "png")
     g = topology.graph

@@ -5,7 +5,8 @@ Every function takes tables and a path, writes a PNG (or an SVG with
 state) and returns the path written:
 
 - ``timeline``: hosts × time, a bar per join attempt coloured by outcome;
-- ``sequence``: message sequence chart of the control messages of joins;
+- ``sequence``: message sequence chart of the control messages of joins
+  (``NoSequenceChart`` when there is none to draw);
 - ``latency_cdf``: empirical CDF of join latency per session and method;
 - ``topology``: routers, hosts, a multicast tree, link load;
 - ``render_all``: a run's plots/ (timeline, join_latency_cdf, sequence);
@@ -17,10 +18,10 @@ state) and returns the path written:
 
 from mpsim.plot.cdf import latency_cdf
 from mpsim.plot.render import render_all
-from mpsim.plot.sequence import sequence
+from mpsim.plot.sequence import NoSequenceChart, sequence
 from mpsim.plot.sweep import latency_cdfs, latency_vs, render_sweep, success_vs
 from mpsim.plot.timeline import timeline
 from mpsim.plot.topology import topology
 
-__all__ = ["latency_cdf", "latency_cdfs", "latency_vs", "render_all", "render_sweep", "sequence",
-           "success_vs", "timeline", "topology"]
+__all__ = ["NoSequenceChart", "latency_cdf", "latency_cdfs", "latency_vs", "render_all", "render_sweep",
+           "sequence", "success_vs", "timeline", "topology"]

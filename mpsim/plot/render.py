@@ -9,7 +9,7 @@ import pandas as pd
 
 from mpsim.analysis.frames import as_text
 from mpsim.plot.cdf import latency_cdf
-from mpsim.plot.sequence import sequence
+from mpsim.plot.sequence import NoSequenceChart, sequence
 from mpsim.plot.timeline import timeline
 
 log = logging.getLogger(__name__)
@@ -29,8 +29,10 @@ def render_all(out_dir, events: pd.DataFrame, joins: pd.DataFrame, links: pd.Dat
                format: str = "png") -> list[Path]:
     """Draw a run's plots into ``out_dir/plots``: ``timeline``, ``join_latency_cdf`` and,
     for runs of at most 20 hosts, ``sequence`` (skipped, with a log message, when the
-    trace has no control messages). ``links`` is accepted for symmetry with the run's
-    outputs; none of these plots needs it. Returns the paths written."""
+    trace has no control messages or a join needs more lifelines than that, which
+    ``sequence`` says by ``NoSequenceChart``; any other error is a bug and is raised).
+    ``links`` is accepted for symmetry with the run's outputs; none of these plots needs
+    it. Returns the paths written."""
     plots = Path(out_dir) / "plots"
     paths = [timeline(events, joins, plots / "timeline", format),
              latency_cdf(joins, plots / "join_latency_cdf", format)]
@@ -39,7 +41,7 @@ def render_all(out_dir, events: pd.DataFrame, joins: pd.DataFrame, links: pd.Dat
         try:
             paths.append(sequence(events, plots / "sequence", max_hosts=SEQUENCE_MAX_HOSTS, joins=joins,
                                   format=format))
-        except ValueError as exc:
+        except NoSequenceChart as exc:
             log.info("no sequence chart: %s", exc)
     else:
         log.info("no sequence chart: %d hosts, more than %d", len(hosts), SEQUENCE_MAX_HOSTS)

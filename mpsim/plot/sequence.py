@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import networkx as nx
 import numpy as np
@@ -24,6 +25,13 @@ CUT_HOPS = 1.6
 #: An idle gap longer than this many typical hops is cut out of the time axis.
 CUT_AFTER_HOPS = 3.0
 MAX_HEIGHT = 20.0
+
+
+class NoSequenceChart(ValueError):
+    """There is no chart to draw within the limits asked for: the trace has no control
+    messages (of the joins asked for), or the joins to draw need more lifelines than
+    ``max_hosts``. A ``ValueError``; ``render_all`` skips the chart on this one only, so
+    that any other error in drawing still surfaces."""
 
 
 def _duration(seconds: float) -> str:
@@ -83,21 +91,26 @@ class _TimeAxis:
 
 
 def _select(hops: pd.DataFrame, join_ids, max_hosts: int, max_joins: int, max_messages: int):
-    """The hops to draw and a note on what was left out; ValueError if nothing fits."""
+    """The hops to draw and a note on what was left out; ``NoSequenceChart`` if
+    nothing fits."""
     if join_ids is not None:
         wanted = {float(j) for j in join_ids}
         chosen = hops[hops["join_id"].isin(wanted)]
         if chosen.empty:
-            raise ValueError(f"sequence: no control messages of joins {sorted(join_ids)} in the trace")
+            raise NoSequenceChart(f"sequence: no control messages of joins "
+                                  f"{sorted(join_ids)} in the trace")
         nodes = set(chosen["src"]) | set(chosen["dst"])
         if len(nodes) > max_hosts:
-            raise ValueError(f"sequence: joins {sorted(join_ids)} involve {len(nodes)} nodes (hosts and "
-                             f"routers), more than max_hosts={max_hosts}; raise max_hosts or pick fewer joins")
+            raise NoSequenceChart(f"sequence: joins {sorted(join_ids)} involve "
+                                  f"{len(nodes)} nodes (hosts and routers), more than "
+                                  f"max_hosts={max_hosts}; raise max_hosts or pick "
+                                  "fewer joins")
         return chosen, ""
     tagged = hops[hops["join_id"].notna()]
     if tagged.empty:
         if hops.empty:
-            raise ValueError("sequence: the trace has no control messages (layer 'proto') to draw")
+            raise NoSequenceChart("sequence: the trace has no control messages "
+                                  "(layer 'proto') to draw")
         tagged = hops.assign(join_id=-1.0)          # messages of no join: draw them as one group
     order = list(dict.fromkeys(tagged["join_id"]))
     nodes: set = set()
@@ -110,8 +123,9 @@ def _select(hops: pd.DataFrame, join_ids, max_hosts: int, max_joins: int, max_me
                      or len(kept) >= max_joins):
             break
         if not kept and len(more) > max_hosts:
-            raise ValueError(f"sequence: join {int(join_id)} alone involves {len(more)} nodes (hosts and "
-                             f"routers), more than max_hosts={max_hosts}; raise max_hosts")
+            raise NoSequenceChart(f"sequence: join {int(join_id)} alone involves "
+                                  f"{len(more)} nodes (hosts and routers), more than "
+                                  f"max_hosts={max_hosts}; raise max_hosts")
         kept.append(join_id)
         nodes, count = more, count + len(group)
     chosen = tagged[tagged["join_id"].isin(kept)]
@@ -124,12 +138,13 @@ def _continues(hops: pd.DataFrame, slack: float) -> np.ndarray:
     sent where and soon after that one arrived): only the first hop gets a label."""
     arrived: dict = {}
     for kind, join_id, dst, src, t_recv in zip(hops["kind"], hops["join_id"], hops["dst"], hops["src"],
-                                               hops["t_recv"]):
+                                               hops["t_recv"], strict=True):
         if t_recv == t_recv:
             arrived.setdefault((kind, join_id, dst), []).append((t_recv, src))
     out = np.zeros(len(hops), dtype=bool)
-    for i, (kind, join_id, src, dst, t_send) in enumerate(zip(hops["kind"], hops["join_id"], hops["src"],
-                                                              hops["dst"], hops["t_send"])):
+    columns = zip(hops["kind"], hops["join_id"], hops["src"], hops["dst"], hops["t_send"],
+                  strict=True)
+    for i, (kind, join_id, src, dst, t_send) in enumerate(columns):
         for t_recv, came_from in arrived.get((kind, join_id, src), ()):
             if came_from != dst and t_recv <= t_send <= t_recv + slack:
                 out[i] = True
@@ -145,7 +160,8 @@ def _join_windows(joins: pd.DataFrame) -> dict:
     t_complete = pd.to_numeric(joins.reset_index(drop=True)["t_complete"], errors="coerce").to_numpy()
     end = np.where(np.isfinite(end), end, t_complete)
     end = np.where(np.isfinite(end), end, np.inf)
-    return {float(j): (s, e) for j, s, e in zip(table["join_id"], table["t_request"], end)}
+    return {float(j): (s, e)
+            for j, s, e in zip(table["join_id"], table["t_request"], end, strict=True)}
 
 
 def _while_joining(join_ids, times, windows: dict, slack: float) -> np.ndarray:
@@ -154,12 +170,31 @@ def _while_joining(join_ids, times, windows: dict, slack: float) -> np.ndarray:
     same join id later. Times read back from joins.csv carry 9 significant digits, hence
     the relative tolerance."""
     keep = np.ones(len(times), dtype=bool)
-    for i, (j, t) in enumerate(zip(join_ids, times)):
+    for i, (j, t) in enumerate(zip(join_ids, times, strict=True)):
         window = windows.get(j)
         if window is not None:
             tol = 1e-8 * max(1.0, abs(t))
             keep[i] = window[0] - tol <= t <= window[1] + slack + tol
     return keep
+
+
+@dataclass(frozen=True, slots=True)
+class _Chart:
+    """Everything a chart shows, decided before anything is drawn."""
+
+    hops: pd.DataFrame          # the hops drawn, in order of sending
+    joins: pd.DataFrame | None  # the joins table, for the legend's names
+    joins_drawn: list           # their join ids, in order of first message
+    colour_of: dict             # join id -> colour
+    nodes: list                 # lifelines, left to right
+    x_of: dict                  # node -> x of its lifeline
+    hosts: set                  # the nodes that are hosts (not routers)
+    marks: pd.DataFrame         # socket indications drawn on the lifelines
+    typical: float              # s, the median duration of a received hop
+    axis: _TimeAxis
+    inches_per_s: float
+    width: float                # in
+    height: float               # in
 
 
 def sequence(events: pd.DataFrame, path, max_hosts: int = 20, joins: pd.DataFrame | None = None,
@@ -194,7 +229,8 @@ def sequence(events: pd.DataFrame, path, max_hosts: int = 20, joins: pd.DataFram
         being set up (from its request to a little after it ended), not the later
         refreshes and leaving that carry its id, and the legend names the leaf and method.
     join_ids : iterable of int, optional
-        Draw exactly these joins (ValueError if they need more than ``max_hosts``).
+        Draw exactly these joins (``NoSequenceChart`` if they need more than
+        ``max_hosts``).
     max_joins, max_messages : int
         Most joins and hops drawn when choosing joins automatically (a first join is
         always drawn whole).
@@ -206,125 +242,216 @@ def sequence(events: pd.DataFrame, path, max_hosts: int = 20, joins: pd.DataFram
 
     Raises
     ------
-    ValueError
+    NoSequenceChart (a ValueError)
         If the trace has no control messages, or the joins to draw need more than
         ``max_hosts`` lifelines.
     """
-    hops = control_hops(events)
-    windows, slack = {}, 0.0
-    if joins is not None and len(joins) and len(hops):
-        spans = (hops["t_recv"] - hops["t_send"]).to_numpy()
-        spans = spans[np.isfinite(spans) & (spans > 0)]
-        windows = _join_windows(joins)
-        slack = CUT_AFTER_HOPS * (float(np.median(spans)) if spans.size else 1e-3)
-        hops = hops[_while_joining(hops["join_id"], hops["t_send"], windows, slack)]
+    hops, windows, slack = _hops_while_joining(control_hops(events), joins)
     chosen, left = _select(hops, join_ids, max_hosts, max_joins, max_messages)
     chosen = chosen.sort_values("send_row", kind="stable").reset_index(drop=True)
+    chart = _plan_chart(chosen, events, joins, windows, slack)
+    with style():
+        return save(_draw_chart(chart, title + left), path, format)
+
+
+def _typical_hop(hops: pd.DataFrame) -> float:
+    """The median time (s) from send to receipt of the hops received, 1 ms if none
+    was: the unit of the chart's vertical scale and of its idle-gap cuts."""
+    spans = hops["t_recv"].to_numpy() - hops["t_send"].to_numpy()
+    spans = spans[np.isfinite(spans) & (spans > 0)]
+    return float(np.median(spans)) if spans.size else 1e-3
+
+
+def _hops_while_joining(hops: pd.DataFrame, joins: pd.DataFrame | None):
+    """The hops to choose from, the join windows and their slack: with a joins
+    table, only each join's hops while it was being set up (its later refreshes
+    and leaving carry the same join id); without one, every hop, no windows."""
+    if joins is None or not len(joins) or not len(hops):
+        return hops, {}, 0.0
+    windows = _join_windows(joins)
+    slack = CUT_AFTER_HOPS * _typical_hop(hops)
+    keep = _while_joining(hops["join_id"], hops["t_send"], windows, slack)
+    return hops[keep], windows, slack
+
+
+def _indication_marks(events: pd.DataFrame, joins_drawn: list, windows: dict,
+                      slack: float):
+    """The first of each lifeline indication per socket and join of the drawn
+    joins, while they were being set up; and the hosts (nodes with socket events)."""
     spi = events_frame(events, layers=("spi",))
-    hosts = set(spi["host"])
-    joins_drawn = list(dict.fromkeys(chosen["join_id"]))
-    marks = spi[spi["event"].isin(LIFELINE_INDICATIONS) & spi["join_id"].isin(joins_drawn)]
+    marks = spi[spi["event"].isin(LIFELINE_INDICATIONS)
+                & spi["join_id"].isin(joins_drawn)]
     marks = marks.drop_duplicates(["host", "socket", "join_id", "event"], keep="first")
     marks = marks[_while_joining(marks["join_id"], marks["time"], windows, slack)]
+    return marks, set(spi["host"])
 
-    first_sender = chosen["src"].iloc[0]
-    nodes = lifeline_order(list(zip(chosen["src"], chosen["dst"])), first_sender)
-    marks = marks[marks["host"].isin(nodes)]
-    x_of = {n: i for i, n in enumerate(nodes)}
 
-    received = chosen["t_recv"].to_numpy() - chosen["t_send"].to_numpy()
-    received = received[np.isfinite(received) & (received > 0)]
-    typical = float(np.median(received)) if received.size else 1e-3
-    times = np.concatenate([chosen["t_send"], chosen["t_recv"].dropna(), chosen["t_drop"].dropna(),
-                            marks["time"]])
+def _geometry(hops: pd.DataFrame, marks: pd.DataFrame, lifelines: int, typical: float):
+    """The time axis (idle gaps cut), its scale (in per s of drawn time) and the
+    figure's width and height (in): a typical hop ``HOP_INCHES`` tall unless the
+    chart would be taller than ``MAX_HEIGHT``."""
+    times = np.concatenate([hops["t_send"], hops["t_recv"].dropna(),
+                            hops["t_drop"].dropna(), marks["time"]])
     axis = _TimeAxis(times, CUT_AFTER_HOPS * typical, CUT_HOPS * typical)
     inches_per_s = HOP_INCHES / typical
     span = float(axis.y[-1])
     if span * inches_per_s > MAX_HEIGHT - 2.5:
         inches_per_s = (MAX_HEIGHT - 2.5) / span
     height = min(MAX_HEIGHT, max(4.0, span * inches_per_s + 2.6))
-    width = min(16.0, max(7.0, 1.05 * len(nodes) + 3.0))
-    colour_of = {j: CYCLE[k % len(CYCLE)] for k, j in enumerate(joins_drawn)}
-    continues = _continues(chosen, CUT_AFTER_HOPS * typical)
+    width = min(16.0, max(7.0, 1.05 * lifelines + 3.0))
+    return axis, inches_per_s, width, height
 
-    with style():
-        fig = figure(width, height)
-        ax = fig.add_subplot()
-        pad = 0.4 * typical
-        ax.set_ylim(span + pad, -pad)
-        ax.set_xlim(-0.6, len(nodes) - 0.4)
-        for x in x_of.values():
-            ax.axvline(x, color="#bbbbbb", linewidth=1, zorder=0)
-        for y, _gap in axis.cuts:
-            ax.axhline(y, color="#888888", linewidth=0.8, linestyle=(0, (1, 2)), zorder=0)
-        drops = 0
-        unknown = 0
-        labels = []
-        for i, hop in enumerate(chosen.itertuples(index=False)):
-            colour = colour_of[hop.join_id]
-            x0, x1 = x_of[hop.src], x_of[hop.dst]
-            y0 = float(axis(hop.t_send))
-            if hop.outcome == "received":
-                y1 = float(axis(hop.t_recv))
-                ax.annotate("", xy=(x1, y1), xytext=(x0, y0), zorder=2,
-                            arrowprops=dict(arrowstyle="-|>", color=colour, linewidth=1.3,
-                                            shrinkA=0, shrinkB=0, mutation_scale=11))
-            else:
-                t_end = hop.t_drop if hop.outcome == "dropped" else hop.t_send + typical
-                y1 = float(axis(t_end))
-                xm = x0 + 0.6 * (x1 - x0)
-                ym = y0 + 0.6 * (y1 - y0) if hop.outcome != "dropped" else y1
-                ax.plot([x0, xm], [y0, ym], color=colour, linewidth=1.3,
-                        linestyle="--" if hop.outcome == "dropped" else ":", zorder=2)
-                if hop.outcome == "dropped":
-                    drops += 1
-                    ax.plot(xm, ym, marker="X", markersize=9, color=OKABE_ITO["vermillion"],
-                            markeredgecolor="black", markeredgewidth=0.5, zorder=4)
-                else:
-                    unknown += 1
-                x1, y1 = xm, ym
-            if not continues[i]:
-                text = ax.text((x0 + x1) / 2, (y0 + y1) / 2, hop.kind, ha="center", va="center",
-                               fontsize=9, color="black", zorder=5,
-                               bbox=dict(facecolor="white", edgecolor=colour, linewidth=0.6,
-                                         boxstyle="round,pad=0.15", alpha=0.9))
-                labels.append((text, (x0, y0, x1, y1)))
-        obstacles = []
-        for event in LIFELINE_INDICATIONS:
-            these = marks[marks["event"] == event]
-            if len(these):
-                xs, ys = [x_of[h] for h in these["host"]], axis(these["time"].to_numpy())
-                ax.plot(xs, ys, linestyle="none", zorder=6, **INDICATION_MARKERS[event])
-                obstacles += list(zip(xs, ys))
-        _lifeline_heads(ax, nodes, hosts, width)
-        _time_ticks(ax, axis, chosen["t_send"].to_numpy(), inches_per_s, typical)
-        for label in ax.get_yticklabels():
-            if label.get_text().startswith("+"):
-                label.set_color("#555555")
-                label.set_fontstyle("italic")
-        ax.set_ylabel("time (s), downward" + ("; +t: idle time cut out" if axis.cuts else ""))
-        for side in ("top", "right", "bottom"):
-            ax.spines[side].set_visible(False)
-        ax.tick_params(axis="x", bottom=False, labelbottom=False)
-        fig.suptitle(title + left)
-        handles = [Line2D([], [], color=colour_of[j], linewidth=1.6, label=_join_label(j, joins))
-                   for j in joins_drawn[:12]]
-        if len(joins_drawn) > 12:
-            handles.append(Line2D([], [], color="white", label=f"… {len(joins_drawn) - 12} more"))
-        if drops:
-            handles.append(Line2D([], [], marker="X", linestyle="--", color="#555555",
-                                  markerfacecolor=OKABE_ITO["vermillion"], markeredgecolor="black",
-                                  markersize=8, label="lost on a link"))
-        if unknown:
-            handles.append(Line2D([], [], linestyle=":", color="#555555", label="no receipt recorded"))
-        handles += [Line2D([], [], linestyle="none", label=e, **INDICATION_MARKERS[e])
-                    for e in LIFELINE_INDICATIONS if e in set(marks["event"])]
-        handles += [Patch(facecolor="#d6e9f8", edgecolor=OKABE_ITO["blue"], label="host"),
-                    Patch(facecolor="#eeeeee", edgecolor="#888888", label="router / switch")]
-        fig.legend(handles=handles, loc="outside lower center", ncols=min(6, len(handles)),
-                   frameon=False)
-        _spread_labels(fig, labels, obstacles)
-        return save(fig, path, format)
+
+def _plan_chart(chosen: pd.DataFrame, events: pd.DataFrame, joins, windows: dict,
+                slack: float) -> _Chart:
+    """Lifelines, marks, colours and sizes of the chart of the hops ``chosen``."""
+    joins_drawn = list(dict.fromkeys(chosen["join_id"]))
+    marks, hosts = _indication_marks(events, joins_drawn, windows, slack)
+    pairs = list(zip(chosen["src"], chosen["dst"], strict=True))
+    nodes = lifeline_order(pairs, chosen["src"].iloc[0])
+    marks = marks[marks["host"].isin(nodes)]
+    typical = _typical_hop(chosen)
+    axis, inches_per_s, width, height = _geometry(chosen, marks, len(nodes), typical)
+    return _Chart(hops=chosen, joins=joins, joins_drawn=joins_drawn,
+                  colour_of={j: CYCLE[k % len(CYCLE)] for k, j in enumerate(joins_drawn)},
+                  nodes=nodes, x_of={n: i for i, n in enumerate(nodes)}, hosts=hosts,
+                  marks=marks, typical=typical, axis=axis, inches_per_s=inches_per_s,
+                  width=width, height=height)
+
+
+def _draw_chart(chart: _Chart, title: str):
+    """The chart's figure (not saved): lifelines, hops, indications, legend."""
+    fig = figure(chart.width, chart.height)
+    ax = fig.add_subplot()
+    _draw_lifelines(ax, chart)
+    labels, drops, unknown = _draw_hops(ax, chart)
+    obstacles = _draw_indications(ax, chart)
+    _lifeline_heads(ax, chart.nodes, chart.hosts, chart.width)
+    _time_ticks(ax, chart.axis, chart.hops["t_send"].to_numpy(), chart.inches_per_s,
+                chart.typical)
+    _dress_time_axis(ax, chart.axis)
+    fig.suptitle(title)
+    handles = _legend_handles(chart, drops, unknown)
+    fig.legend(handles=handles, loc="outside lower center", ncols=min(6, len(handles)),
+               frameon=False)
+    _spread_labels(fig, labels, obstacles)
+    return fig
+
+
+def _draw_lifelines(ax, chart: _Chart) -> None:
+    """The limits (time downward), a line per node and a dotted line at each cut."""
+    pad = 0.4 * chart.typical
+    ax.set_ylim(float(chart.axis.y[-1]) + pad, -pad)
+    ax.set_xlim(-0.6, len(chart.nodes) - 0.4)
+    for x in chart.x_of.values():
+        ax.axvline(x, color="#bbbbbb", linewidth=1, zorder=0)
+    for y, _gap in chart.axis.cuts:
+        ax.axhline(y, color="#888888", linewidth=0.8, linestyle=(0, (1, 2)), zorder=0)
+
+
+def _draw_hops(ax, chart: _Chart) -> tuple[list, int, int]:
+    """Every hop, a label on the first hop of each message. Returns the labels with
+    the ends of their arrows (for ``_spread_labels``), the number of hops lost on a
+    link and the number with no receipt recorded."""
+    continues = _continues(chart.hops, CUT_AFTER_HOPS * chart.typical)
+    labels = []
+    for i, hop in enumerate(chart.hops.itertuples(index=False)):
+        colour = chart.colour_of[hop.join_id]
+        x0, y0 = chart.x_of[hop.src], float(chart.axis(hop.t_send))
+        if hop.outcome == "received":
+            x1, y1 = _draw_arrow(ax, chart, hop, x0, y0, colour)
+        else:
+            x1, y1 = _draw_stub(ax, chart, hop, x0, y0, colour)
+        if not continues[i]:
+            label = _hop_label(ax, hop.kind, (x0 + x1) / 2, (y0 + y1) / 2, colour)
+            labels.append((label, (x0, y0, x1, y1)))
+    outcome = chart.hops["outcome"]
+    dropped = int((outcome == "dropped").sum())
+    return labels, dropped, int((~outcome.isin(("received", "dropped"))).sum())
+
+
+def _draw_arrow(ax, chart: _Chart, hop, x0: float, y0: float, colour: str):
+    """A hop received: an arrow from its send to its receipt; returns where it ends."""
+    x1, y1 = chart.x_of[hop.dst], float(chart.axis(hop.t_recv))
+    ax.annotate("", xy=(x1, y1), xytext=(x0, y0), zorder=2,
+                arrowprops=dict(arrowstyle="-|>", color=colour, linewidth=1.3,
+                                shrinkA=0, shrinkB=0, mutation_scale=11))
+    return x1, y1
+
+
+def _draw_stub(ax, chart: _Chart, hop, x0: float, y0: float, colour: str):
+    """A hop that never arrived: a dashed stub ending in an X where it was lost (its
+    DROP), or a dotted one, 0.6 of a typical hop long, when no receipt was recorded.
+    Returns where the stub ends."""
+    dropped = hop.outcome == "dropped"
+    x1 = chart.x_of[hop.dst]
+    y1 = float(chart.axis(hop.t_drop if dropped else hop.t_send + chart.typical))
+    xm = x0 + 0.6 * (x1 - x0)
+    ym = y1 if dropped else y0 + 0.6 * (y1 - y0)
+    ax.plot([x0, xm], [y0, ym], color=colour, linewidth=1.3,
+            linestyle="--" if dropped else ":", zorder=2)
+    if dropped:
+        ax.plot(xm, ym, marker="X", markersize=9, color=OKABE_ITO["vermillion"],
+                markeredgecolor="black", markeredgewidth=0.5, zorder=4)
+    return xm, ym
+
+
+def _hop_label(ax, kind: str, x: float, y: float, colour: str):
+    """The kind of a message, boxed in its join's colour, at (x, y) (moved later)."""
+    return ax.text(x, y, kind, ha="center", va="center", fontsize=9, color="black",
+                   zorder=5, bbox=dict(facecolor="white", edgecolor=colour, linewidth=0.6,
+                                       boxstyle="round,pad=0.15", alpha=0.9))
+
+
+def _draw_indications(ax, chart: _Chart) -> list:
+    """The socket indications as markers on the host lifelines; returns their
+    (x, y), which the message labels keep clear of."""
+    obstacles = []
+    for event in LIFELINE_INDICATIONS:
+        these = chart.marks[chart.marks["event"] == event]
+        if len(these):
+            xs = [chart.x_of[h] for h in these["host"]]
+            ys = chart.axis(these["time"].to_numpy())
+            ax.plot(xs, ys, linestyle="none", zorder=6, **INDICATION_MARKERS[event])
+            obstacles += list(zip(xs, ys, strict=True))
+    return obstacles
+
+
+def _dress_time_axis(ax, axis: _TimeAxis) -> None:
+    """Lengths of cut gaps in grey italics, the y label, no frame but the time axis."""
+    for label in ax.get_yticklabels():
+        if label.get_text().startswith("+"):
+            label.set_color("#555555")
+            label.set_fontstyle("italic")
+    cut = "; +t: idle time cut out" if axis.cuts else ""
+    ax.set_ylabel("time (s), downward" + cut)
+    for side in ("top", "right", "bottom"):
+        ax.spines[side].set_visible(False)
+    ax.tick_params(axis="x", bottom=False, labelbottom=False)
+
+
+def _legend_handles(chart: _Chart, drops: int, unknown: int) -> list:
+    """The legend: a colour per join (the first 12), the stubs drawn, the
+    indications drawn, the two kinds of node."""
+    shown, more = chart.joins_drawn[:12], len(chart.joins_drawn) - 12
+    handles = [Line2D([], [], color=chart.colour_of[j], linewidth=1.6,
+                      label=_join_label(j, chart.joins)) for j in shown]
+    if more > 0:
+        handles.append(Line2D([], [], color="white", label=f"… {more} more"))
+    if drops:
+        handles.append(Line2D([], [], marker="X", linestyle="--", color="#555555",
+                              markerfacecolor=OKABE_ITO["vermillion"],
+                              markeredgecolor="black", markersize=8, label="lost on a link"))
+    if unknown:
+        handles.append(Line2D([], [], linestyle=":", color="#555555",
+                              label="no receipt recorded"))
+    drawn = set(chart.marks["event"])
+    handles += [Line2D([], [], linestyle="none", label=e, **INDICATION_MARKERS[e])
+                for e in LIFELINE_INDICATIONS if e in drawn]
+    handles += [Patch(facecolor="#d6e9f8", edgecolor=OKABE_ITO["blue"], label="host"),
+                Patch(facecolor="#eeeeee", edgecolor="#888888",
+                      label="router / switch")]
+    return handles
 
 
 def _join_label(join_id, joins) -> str:
@@ -387,7 +514,7 @@ def _lifeline_heads(ax, nodes, hosts, width: float) -> None:
     ax.set_xticks(range(len(nodes)), [str(n) for n in nodes])
     per_node = (width - 1.2) / max(1, len(nodes))
     crowded = max(len(str(n)) for n in nodes) * 0.085 + 0.15 > 0.9 * per_node
-    for label, node in zip(ax.get_xticklabels(), nodes):
+    for label, node in zip(ax.get_xticklabels(), nodes, strict=True):
         host = node in hosts
         label.set_bbox(dict(facecolor="#d6e9f8" if host else "#eeeeee",
                             edgecolor=OKABE_ITO["blue"] if host else "#888888",

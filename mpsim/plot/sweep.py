@@ -205,7 +205,8 @@ def short_names(params) -> dict[str, str]:
     """
     params = list(params)
     last = [p.rsplit(".", 1)[-1] for p in params]
-    return {p: (p if last.count(tail) > 1 else tail) for p, tail in zip(params, last)}
+    return {p: (p if last.count(tail) > 1 else tail)
+            for p, tail in zip(params, last, strict=True)}
 
 
 def file_names(params) -> dict[str, str]:
@@ -261,7 +262,8 @@ def format_value(value) -> str:
 
 def assignment(names: dict[str, str], params, values) -> str:
     """``"loss = 0.01, max_outstanding = 4"`` for parameters ``params`` at ``values``."""
-    return ", ".join(f"{names[p]} = {format_value(v)}" for p, v in zip(params, values))
+    return ", ".join(f"{names[p]} = {format_value(v)}"
+                     for p, v in zip(params, values, strict=True))
 
 
 def _matches(column: pd.Series, value) -> pd.Series:
@@ -374,18 +376,71 @@ def _vs_figure(table: pd.DataFrame, param: str, stat: Statistic, series: str,
         return _empty_figure(title, "the sweep table is empty: no grid point was run")
     params = _check_params(table, param, style_param)
     rows = table[table["statistic"] == stat.name]
+    why = _nothing_to_draw(rows, stat)
+    if why:
+        return _empty_figure(title, why)
+    plan = _vs_plan(rows, params, param, stat, series, style_param)
+    facets = plan.facets
+    fig = figure(*facet_size(len(facets)))
+    nrows, ncols = grid_shape(len(facets), FACET_COLUMNS)
+    axes = fig.subplots(nrows, ncols, sharex=True, sharey=True, squeeze=False).ravel()
+    drawn_n = []                          # n of the points drawn, for the caption
+    for ax, facet in zip(axes, facets, strict=False):     # more axes than facets: blank
+        drawn_n += _draw_facet(ax, plan, rows, facet)
+    for ax in axes[len(facets):]:
+        ax.set_axis_off()
+    _set_limits(axes[0], stat, plan.positions, plan.numeric, plan.nudge, plan.log)
+    ylabel = stat.ylabel.format(unit=plan.unit) + (", log scale" if plan.log else "")
+    _label_axes(fig, axes[:len(facets)], ncols, param, ylabel)
+    fig.suptitle(title)
+    caption = f"error bars: {stat.interval}; {n_text(pd.concat(drawn_n), stat.counted)}"
+    if len(plan.pairs) * len(plan.styles) > 1:          # lines per facet
+        caption += ("\npoints of different lines nudged sideways so their bars do not "
+                    "hide each other")
+    _vs_legend(fig, plan.pairs, plan.colours, style_param, plan.names, plan.styles,
+               caption)
+    return fig
+
+
+def _nothing_to_draw(rows: pd.DataFrame, stat: Statistic) -> str:
+    """Why the rows of ``stat`` give no line (no row, or no known value), or ""."""
     if rows.empty:
-        return _empty_figure(title, f"the sweep table has no {stat.name} rows")
+        return f"the sweep table has no {stat.name} rows"
     values = pd.to_numeric(rows["value"], errors="coerce").to_numpy(dtype=float)
     if not np.isfinite(values).any():
-        return _empty_figure(title, f"no {stat.name} value is known (all NaN): no join was measured")
+        return f"no {stat.name} value is known (all NaN): no join was measured"
+    return ""
 
-    names = short_names(params)
+
+@dataclass(frozen=True, slots=True)
+class _VsPlan:
+    """What a "vs" figure draws, decided from its rows before anything is drawn."""
+
+    param: str                  # on x
+    stat: Statistic
+    style_param: str | None     # as line styles
+    names: dict                 # parameter -> short name
+    facet_params: list          # the others: a facet per combination of their values
+    facets: list                # those combinations, in order of appearance
+    pairs: list                 # (session, method) of each line, a colour each
+    colours: dict
+    styles: list                # the values of style_param ([None] without one)
+    x_values: list
+    numeric: bool               # x values are numbers (else categories, evenly spaced)
+    positions: dict             # x value -> position on the axis
+    scale: float                # value -> shown (s -> ms for latencies below 1 s)
+    unit: str
+    log: bool                   # a log axis: latencies spanning more than two decades
+    nudge: list                 # sideways offset of each line of a facet
+
+
+def _vs_plan(rows: pd.DataFrame, params: list, param: str, stat: Statistic, series: str,
+             style_param: str | None) -> _VsPlan:
+    """The facets, lines, x positions and scale of a "vs" figure of ``rows``."""
     facet_params = [p for p in params if p not in (param, style_param)]
     facets = (list(rows[facet_params].drop_duplicates().itertuples(index=False, name=None))
               if facet_params else [()])
     pairs = line_series(rows, series)
-    colours = {pair: CYCLE[k % len(CYCLE)] for k, pair in enumerate(pairs)}
     styles = ordered_values(rows[style_param]) if style_param else [None]
     x_values = ordered_values(rows[param])
     numeric = is_numeric(x_values)
@@ -394,42 +449,38 @@ def _vs_figure(table: pd.DataFrame, param: str, stat: Statistic, series: str,
     positive = _finite(rows, ("value",))
     positive = positive[positive > 0]
     log = bool(stat.latency and positive.size and positive.max() / positive.min() > 100)
+    colours = {pair: CYCLE[k % len(CYCLE)] for k, pair in enumerate(pairs)}
+    nudge = _nudges(list(positions.values()), numeric, len(pairs) * len(styles))
+    return _VsPlan(param=param, stat=stat, style_param=style_param,
+                   names=short_names(params), facet_params=facet_params, facets=facets,
+                   pairs=pairs, colours=colours, styles=styles, x_values=x_values,
+                   numeric=numeric, positions=positions, scale=scale, unit=unit, log=log,
+                   nudge=nudge)
 
-    fig = figure(*facet_size(len(facets)))
-    nrows, ncols = grid_shape(len(facets), FACET_COLUMNS)
-    axes = fig.subplots(nrows, ncols, sharex=True, sharey=True, squeeze=False).ravel()
-    lines_per_facet = len(pairs) * len(styles)
-    nudge = _nudges(list(positions.values()), numeric, lines_per_facet)
-    drawn_n = []                                     # n of the points drawn, for the caption
-    for ax, facet in zip(axes, facets):
-        here = rows
-        for p, v in zip(facet_params, facet):
-            here = here[_matches(here[p], v)]
-        k = 0
-        for pair in pairs:
-            for j, value in enumerate(styles):
-                line = here[(here["session"] == pair[0]) & (here["method"] == pair[1])]
-                if style_param:
-                    line = line[_matches(line[style_param], value)]
-                if _draw_line(ax, line, param, positions, scale, nudge[k], colours[pair], j, style_param,
-                              clip=stat.latency):
-                    known = np.isfinite(pd.to_numeric(line["value"], errors="coerce").to_numpy(dtype=float))
-                    drawn_n.append(line.loc[known, "n"])
-                k += 1
-        if facet_params:
-            ax.set_title(assignment(names, facet_params, facet), fontsize=9)
-        _dress_axes(ax, x_values, positions, numeric)
-    for ax in axes[len(facets):]:
-        ax.set_axis_off()
-    _set_limits(axes[0], stat, positions, numeric, nudge, log)
-    _label_axes(fig, axes[:len(facets)], ncols, param,
-                stat.ylabel.format(unit=unit) + (", log scale" if log else ""))
-    fig.suptitle(title)
-    caption = f"error bars: {stat.interval}; {n_text(pd.concat(drawn_n), stat.counted)}"
-    if lines_per_facet > 1:
-        caption += "\npoints of different lines nudged sideways so their bars do not hide each other"
-    _vs_legend(fig, pairs, colours, style_param, names, styles, caption)
-    return fig
+
+def _draw_facet(ax, plan: _VsPlan, rows: pd.DataFrame, facet: tuple) -> list:
+    """The lines of one facet (the rows at the values ``facet`` of the facet
+    parameters), its title and ticks; returns the ``n`` of the points drawn, for the
+    caption."""
+    here = rows
+    for p, v in zip(plan.facet_params, facet, strict=True):
+        here = here[_matches(here[p], v)]
+    drawn_n = []
+    k = 0
+    for pair in plan.pairs:
+        for j, value in enumerate(plan.styles):
+            line = here[(here["session"] == pair[0]) & (here["method"] == pair[1])]
+            if plan.style_param:
+                line = line[_matches(line[plan.style_param], value)]
+            if _draw_line(ax, line, plan.param, plan.positions, plan.scale, plan.nudge[k],
+                          plan.colours[pair], j, plan.style_param, clip=plan.stat.latency):
+                values = pd.to_numeric(line["value"], errors="coerce").to_numpy(dtype=float)
+                drawn_n.append(line.loc[np.isfinite(values), "n"])
+            k += 1
+    if plan.facet_params:
+        ax.set_title(assignment(plan.names, plan.facet_params, facet), fontsize=9)
+    _dress_axes(ax, plan.x_values, plan.positions, plan.numeric)
+    return drawn_n
 
 
 def _finite(rows: pd.DataFrame, columns) -> np.ndarray:
@@ -602,14 +653,14 @@ def _latency_cdfs_figure(curves: pd.DataFrame, points: pd.DataFrame) -> Figure:
     positive = times[times > 0] * scale
     log = positive.size > 0 and positive.max() / positive.min() > 100
     t_end = _right_edge(float(times.max() * scale), log)
-    pairs = sorted({(s, m) for s, m in zip(curves["session"], curves["method"])},
+    pairs = sorted(set(zip(curves["session"], curves["method"], strict=True)),
                    key=lambda pair: (method_order(pair[1]), pair[0]))
     looks = {pair: (CYCLE[k % len(CYCLE)], LINESTYLES[k % len(LINESTYLES)]) for k, pair in enumerate(pairs)}
 
     fig = figure(*panel_size(len(panel_points)))
     nrows, ncols = grid_shape(len(panel_points), PANEL_COLUMNS)
     axes = fig.subplots(nrows, ncols, sharex=True, sharey=True, squeeze=False).ravel()
-    for ax, point in zip(axes, panel_points):
+    for ax, point in zip(axes, panel_points, strict=False):   # more axes: blank
         ax.set_title(panel_title(point, points, names, params), fontsize=9)
         here = curves[curves["point"] == point]
         for pair in pairs:

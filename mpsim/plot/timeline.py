@@ -37,7 +37,8 @@ def time_panels(starts, ends, most: int = MAX_PANELS) -> list[tuple[float, float
     """
     order = np.argsort(starts, kind="stable")
     merged: list[list[float]] = []
-    for s, e in zip(np.asarray(starts, dtype=float)[order], np.asarray(ends, dtype=float)[order]):
+    starts, ends = np.asarray(starts, dtype=float)[order], np.asarray(ends, dtype=float)[order]
+    for s, e in zip(starts, ends, strict=True):
         if merged and s <= merged[-1][1]:
             merged[-1][1] = max(merged[-1][1], e)
         else:
@@ -78,7 +79,7 @@ def _lanes(table: pd.DataFrame) -> tuple[np.ndarray, int]:
     sessions = list(dict.fromkeys(table["session"]))
     overlap = False
     last_end: dict = {}
-    for host, s, e in zip(table["leaf"], table["start"], table["end"]):
+    for host, s, e in zip(table["leaf"], table["start"], table["end"], strict=True):
         overlap |= host in last_end and s < last_end[host]
         last_end[host] = max(e, last_end.get(host, -np.inf))
     if not overlap:
@@ -88,7 +89,7 @@ def _lanes(table: pd.DataFrame) -> tuple[np.ndarray, int]:
         return np.array([rank[s] for s in table["session"]]), len(sessions)
     lane = np.zeros(len(table), dtype=int)
     busy: dict = {}
-    for i, (host, s, e) in enumerate(zip(table["leaf"], table["start"], table["end"])):
+    for i, (host, s, e) in enumerate(zip(table["leaf"], table["start"], table["end"], strict=True)):
         ends = busy.setdefault(host, [])
         free = [k for k, end in enumerate(ends) if end <= s]
         lane[i] = free[0] if free else len(ends)
@@ -106,9 +107,10 @@ def _light(colour: str, alpha: float = BAR_ALPHA) -> tuple:
 
 def _host_rows(table: pd.DataFrame) -> tuple[list, set]:
     """Hosts in order of their first join attempt, each root just before its first leaf."""
-    roots = {r for r, m in zip(table["root"], table["method"]) if isinstance(r, str) and m != "nonrooted"}
+    roots = {r for r, m in zip(table["root"], table["method"], strict=True)
+             if isinstance(r, str) and m != "nonrooted"}
     hosts: list = []
-    for root, leaf in zip(table["root"], table["leaf"]):
+    for root, leaf in zip(table["root"], table["leaf"], strict=True):
         for host in (root if root in roots else None, leaf):
             if isinstance(host, str) and host not in hosts:
                 hosts.append(host)
@@ -148,75 +150,112 @@ def timeline(events: pd.DataFrame, joins: pd.DataFrame, path, format=None,
     t_last = float(pd.to_numeric(events["time"]).max()) if len(events) else 0.0
     with style():
         if table.empty:
-            fig = figure(8, 3)
-            ax = fig.add_subplot()
-            note(ax, "no join attempts in this run")
-            ax.set_title(title)
-            return save(fig, path, format)
+            return save(_empty_figure(title), path, format)
         table = _bars(table.sort_values(["t_request", "join_id"], kind="stable"), t_last)
-        table = table.reset_index(drop=True)
-        hosts, roots = _host_rows(table)
-        row_of = {h: i for i, h in enumerate(hosts)}
-        lane, n_lanes = _lanes(table)
-        methods = [m for m in METHODS if m in set(table["method"])]
-        hatched = len(methods) > 1
-
-        panels = time_panels(table["start"].to_numpy(), table["end"].to_numpy())
-        marks = spi[spi["event"].isin(list(INDICATION_MARKERS)) & spi["host"].isin(hosts)]
-        # The first of each indication per socket and join: a root's one socket signals
-        # FD_CONNECT once per leaf; a member's FD_READ only the first time.
-        marks = marks.drop_duplicates(["host", "socket", "join_id", "event"], keep="first")
-        times = marks["time"].to_numpy()
-        marks = marks[np.any([(a <= times) & (times <= b) for a, b in panels], axis=0)]
-
-        spans = np.array([b - a for a, b in panels])
-        ratios = np.clip(np.sqrt(spans / spans.max()), 0.35, 1.0)
-        height = min(12.0, max(3.2, 1.5 + 0.3 * len(hosts) * (1 + 0.25 * (n_lanes - 1))))
-        fig = figure(10, height)
-        axes = fig.subplots(1, len(panels), sharey=True, width_ratios=list(ratios), squeeze=False)[0]
-        fig.get_layout_engine().set(wspace=0.03)
-        h = 0.76 / n_lanes
-        # Points of height per sub-row: markers only where they fit, thinner lines when crowded.
-        row_pt = (height - 1.3) * 72 / max(1, len(hosts)) * h
-        draw_marks = row_pt >= 5
-        omitted = 0 if draw_marks else len(marks)
-        if not draw_marks:
-            marks = marks.iloc[0:0]
-        y = np.array([row_of[leaf] - 0.38 + (k + 0.5) * h for leaf, k in zip(table["leaf"], lane)])
-        for k, (ax, (a, b)) in enumerate(zip(axes, panels)):
-            _draw_bars(ax, table, y, h, hatched, row_pt)
-            if draw_marks:
-                for event, spec in INDICATION_MARKERS.items():
-                    these = marks[marks["event"] == event]
-                    if len(these):
-                        ax.plot(these["time"], [row_of[x] for x in these["host"]], linestyle="none",
-                                zorder=3, **spec)
-            ax.set_xlim(a, b)
-            ax.xaxis.set_major_locator(MaxNLocator(nbins=6 if len(panels) == 1 else 3, min_n_ticks=2))
-            ax.grid(axis="x")
-            ax.set_axisbelow(True)
-            if k > 0:
-                ax.tick_params(axis="y", left=False)
-                _break_marks(ax, "left")
-            if k < len(panels) - 1:
-                _break_marks(ax, "right")
-            if len(panels) > 2:
-                ax.tick_params(axis="x", labelrotation=30)
-                for label in ax.get_xticklabels():
-                    label.set_horizontalalignment("right")
-
-        ax0 = axes[0]
-        ax0.set_ylim(len(hosts) - 0.5, -0.5)
-        fits = max(5, int((height - 1.3) / 0.19))          # 9 pt labels need about 0.19 in each
-        step = thin_labels(len(hosts), fits)
-        ticks = list(range(0, len(hosts), step))
-        ax0.set_yticks(ticks, [f"{hosts[i]} (root)" if hosts[i] in roots else hosts[i] for i in ticks])
-        ax0.set_ylabel("host" + (f" (every {step}th labelled)" if step > 1 else ""))
-        fig.supxlabel("time (s)" + ("  (axis broken between bursts of joins)" if len(panels) > 1 else ""),
-                      fontsize=10)
-        fig.suptitle(title)
-        _legends(fig, table, marks, methods, hatched, n_lanes, omitted)
+        fig = _timeline_figure(table.reset_index(drop=True), spi, title)
         return save(fig, path, format)
+
+
+def _empty_figure(title: str):
+    """A small figure that says the run had no join attempt."""
+    fig = figure(8, 3)
+    ax = fig.add_subplot()
+    note(ax, "no join attempts in this run")
+    ax.set_title(title)
+    return fig
+
+
+def _timeline_figure(table: pd.DataFrame, spi: pd.DataFrame, title: str):
+    """The figure of the join bars ``table`` (from ``_bars``, one row per attempt) and the
+    socket indications of ``spi`` (not saved)."""
+    hosts, roots = _host_rows(table)
+    row_of = {h: i for i, h in enumerate(hosts)}
+    lane, n_lanes = _lanes(table)
+    methods = [m for m in METHODS if m in set(table["method"])]
+    hatched = len(methods) > 1
+    panels = time_panels(table["start"].to_numpy(), table["end"].to_numpy())
+    marks = _first_indications(spi, hosts, panels)
+    height = min(12.0, max(3.2, 1.5 + 0.3 * len(hosts) * (1 + 0.25 * (n_lanes - 1))))
+    fig, axes = _panel_axes(panels, height)
+    h = 0.76 / n_lanes
+    # Points of height per sub-row: markers only where they fit, thinner lines when crowded.
+    row_pt = (height - 1.3) * 72 / max(1, len(hosts)) * h
+    draw_marks = row_pt >= 5
+    omitted = 0 if draw_marks else len(marks)
+    if not draw_marks:
+        marks = marks.iloc[0:0]
+    y = np.array([row_of[leaf] - 0.38 + (k + 0.5) * h
+                  for leaf, k in zip(table["leaf"], lane, strict=True)])
+    for k, ax in enumerate(axes):
+        _draw_bars(ax, table, y, h, hatched, row_pt)
+        _draw_indications(ax, marks, row_of)
+        _dress_panel(ax, k, panels)
+    _host_axis(axes[0], hosts, roots, height)
+    broken = "  (axis broken between bursts of joins)" if len(panels) > 1 else ""
+    fig.supxlabel("time (s)" + broken, fontsize=10)
+    fig.suptitle(title)
+    _legends(fig, table, marks, methods, hatched, n_lanes, omitted)
+    return fig
+
+
+def _first_indications(spi: pd.DataFrame, hosts: list, panels: list) -> pd.DataFrame:
+    """The indications to mark: on the hosts' rows, inside a panel, and only the first of
+    each per socket and join (a root's one socket signals FD_CONNECT once per leaf; a
+    member's FD_READ only the first time)."""
+    marks = spi[spi["event"].isin(list(INDICATION_MARKERS)) & spi["host"].isin(hosts)]
+    marks = marks.drop_duplicates(["host", "socket", "join_id", "event"], keep="first")
+    times = marks["time"].to_numpy()
+    return marks[np.any([(a <= times) & (times <= b) for a, b in panels], axis=0)]
+
+
+def _panel_axes(panels: list, height: float):
+    """The figure and one axes per time panel, sharing the host axis; a panel's width grows
+    with the square root of its time span (so a short burst stays readable)."""
+    spans = np.array([b - a for a, b in panels])
+    ratios = np.clip(np.sqrt(spans / spans.max()), 0.35, 1.0)
+    fig = figure(10, height)
+    axes = fig.subplots(1, len(panels), sharey=True, width_ratios=list(ratios), squeeze=False)[0]
+    fig.get_layout_engine().set(wspace=0.03)
+    return fig, axes
+
+
+def _draw_indications(ax, marks: pd.DataFrame, row_of: dict) -> None:
+    """The indications ``marks`` as markers on their host's row."""
+    for event, spec in INDICATION_MARKERS.items():
+        these = marks[marks["event"] == event]
+        if len(these):
+            rows = [row_of[x] for x in these["host"]]
+            ax.plot(these["time"], rows, linestyle="none", zorder=3, **spec)
+
+
+def _dress_panel(ax, k: int, panels: list) -> None:
+    """Panel ``k``'s time range and ticks, with the strokes of a broken axis where it meets
+    its neighbours (and slanted tick labels when there are more than two panels)."""
+    a, b = panels[k]
+    ax.set_xlim(a, b)
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=6 if len(panels) == 1 else 3, min_n_ticks=2))
+    ax.grid(axis="x")
+    ax.set_axisbelow(True)
+    if k > 0:
+        ax.tick_params(axis="y", left=False)
+        _break_marks(ax, "left")
+    if k < len(panels) - 1:
+        _break_marks(ax, "right")
+    if len(panels) > 2:
+        ax.tick_params(axis="x", labelrotation=30)
+        for label in ax.get_xticklabels():
+            label.set_horizontalalignment("right")
+
+
+def _host_axis(ax, hosts: list, roots: set, height: float) -> None:
+    """A row per host, top down, labelled (every k-th when they do not all fit; 9 pt labels
+    need about 0.19 in each), roots marked as such."""
+    ax.set_ylim(len(hosts) - 0.5, -0.5)
+    fits = max(5, int((height - 1.3) / 0.19))
+    step = thin_labels(len(hosts), fits)
+    ticks = list(range(0, len(hosts), step))
+    ax.set_yticks(ticks, [f"{hosts[i]} (root)" if hosts[i] in roots else hosts[i] for i in ticks])
+    ax.set_ylabel("host" + (f" (every {step}th labelled)" if step > 1 else ""))
 
 
 def _draw_bars(ax, table, y, h, hatched, row_pt) -> None:
@@ -225,7 +264,8 @@ def _draw_bars(ax, table, y, h, hatched, row_pt) -> None:
     e = table["end"].to_numpy(dtype=float)
     colours = [OUTCOME_COLOURS.get(o, "#777777") for o in table["outcome"]]
     half = h * 0.44
-    boxes = [[(a, yi - half), (b, yi - half), (b, yi + half), (a, yi + half)] for a, b, yi in zip(s, e, y)]
+    boxes = [[(a, yi - half), (b, yi - half), (b, yi + half), (a, yi + half)]
+             for a, b, yi in zip(s, e, y, strict=True)]
     edge = min(1.1, max(0.3, row_pt / 8))
     ax.add_collection(PolyCollection(boxes, facecolors=colours, alpha=BAR_ALPHA, linewidths=0))
     methods = table["method"].to_numpy(dtype=object)
@@ -235,7 +275,7 @@ def _draw_bars(ax, table, y, h, hatched, row_pt) -> None:
                                          edgecolors=[colours[i] for i in pick], linewidths=edge,
                                          hatch=METHOD_HATCH.get(method) if hatched else None))
     # A bar too short to see at this scale still shows where it starts.
-    ax.add_collection(LineCollection([[(a, yi - half), (a, yi + half)] for a, yi in zip(s, y)],
+    ax.add_collection(LineCollection([[(a, yi - half), (a, yi + half)] for a, yi in zip(s, y, strict=True)],
                                      colors=colours, linewidths=min(1.8, 1.6 * edge + 0.2),
                                      capstyle="butt"))
     open_end = table["open_end"].to_numpy(dtype=bool)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import networkx as nx
 import numpy as np
@@ -133,7 +134,8 @@ def _edge_loads(links: pd.DataFrame | None):
         return {}, None
     column = "utilization" if "utilization" in links else "packets"
     loads: dict = {}
-    for s, d, v in zip(links["src"], links["dst"], pd.to_numeric(links[column], errors="coerce")):
+    values = pd.to_numeric(links[column], errors="coerce")
+    for s, d, v in zip(links["src"], links["dst"], values, strict=True):
         key = frozenset((str(s), str(d)))
         if v == v:
             loads[key] = max(loads.get(key, 0.0), float(v))
@@ -169,99 +171,187 @@ def topology(graph: nx.Graph, path, hosts=None, tree_links=None, links: pd.DataF
     -------
     pathlib.Path
     """
-    graph = nx.Graph(graph)
-    host_of: dict = {}
-    if hosts is not None:
-        if isinstance(hosts, dict):
-            for host, router in hosts.items():
-                graph.add_edge(host, router)
-        for host in hosts:
-            neighbours = [n for n in graph.neighbors(host)] if host in graph else []
-            if neighbours:
-                host_of[host] = neighbours[0]
-    routers = graph.subgraph([n for n in graph.nodes if n not in host_of]).copy()
-    pos = _router_layout(routers, seed)
-    n = routers.number_of_nodes()
-    size = 10.0 if n <= 60 else 12.0
-    # Sizes in inches from the room the layout leaves between neighbouring routers.
-    in_per_unit = min(0.8 * size, 0.72 * size * 0.78) / 2.5
-    spacing_in = _spacing(pos) * in_per_unit
-    router_in = min(0.3, max(0.06, 0.42 * spacing_in))
-    host_in = min(0.13, max(0.04, 0.45 * router_in))
-    node_size = (router_in * 72) ** 2
-    draw_hosts = len(host_of) <= MAX_DRAWN_HOSTS
-    with_hosts = set(host_of.values())
-    if draw_hosts:
-        pos.update(_host_positions(host_of, pos, in_per_unit, router_in, host_in))
+    layout = _layout(graph, hosts, seed)
     loads, load_name = _edge_loads(links)
     tree = {frozenset((str(u), str(v))) for u, v in (tree_links or [])}
-
     with style():
-        fig = figure(size, size * 0.78)
+        fig = figure(layout.size, layout.size * 0.78)
         ax = fig.add_subplot()
         fig.suptitle(title)
         ax.set_aspect("equal")
         ax.axis("off")
-        edges = [(u, v) for u, v in graph.edges if draw_hosts or (u not in host_of and v not in host_of)]
-        keys = [frozenset((str(u), str(v))) for u, v in edges]
-        segments = [(pos[u], pos[v]) for u, v in edges]
-        tree_segments = [seg for seg, key in zip(segments, keys) if key in tree]
-        if tree_segments:
-            for a, b in tree_segments:
-                ax.plot([a[0], b[0]], [a[1], b[1]], color=OKABE_ITO["reddish_purple"], linewidth=10, alpha=0.5,
-                        solid_capstyle="round", zorder=1)
+        keys, segments = _drawn_links(layout)
+        in_tree = [seg for seg, key in zip(segments, keys, strict=True) if key in tree]
+        tree_drawn = _draw_tree(ax, in_tree)
         values = np.array([loads.get(k, np.nan) for k in keys], dtype=float)
-        mappable = None
-        if load_name is not None and np.isfinite(values).any():
-            scale = 100.0 if load_name == "utilization" else 1.0
-            shown = values * scale
-            top = np.nanmax(shown) if np.nanmax(shown) > 0 else 1.0
-            norm = Normalize(0, top)
-            cmap = colormaps[LOAD_CMAP]
-            for (a, b), v in zip(segments, shown):
-                if np.isfinite(v):
-                    ax.plot([a[0], b[0]], [a[1], b[1]], color=cmap(norm(v)), linewidth=1 + 4 * norm(v),
-                            zorder=2, solid_capstyle="round")
-                else:
-                    ax.plot([a[0], b[0]], [a[1], b[1]], color="#bbbbbb", linewidth=0.8, zorder=2)
-            mappable = ScalarMappable(norm=norm, cmap=cmap)
-        else:
-            for a, b in segments:
-                ax.plot([a[0], b[0]], [a[1], b[1]], color="#888888", linewidth=1.0, zorder=2)
-        router_xy = np.array([pos[r] for r in routers.nodes]) if n else np.zeros((0, 2))
-        fill = ["#f6c9a8" if (not draw_hosts and r in with_hosts) else "white" for r in routers.nodes]
-        ax.scatter(router_xy[:, 0], router_xy[:, 1], s=node_size, c=fill, edgecolors=OKABE_ITO["blue"],
-                   linewidths=1.5 if router_in > 0.12 else 0.8, zorder=3)
-        if host_of and draw_hosts:
-            host_xy = np.array([pos[h] for h in host_of])
-            ax.scatter(host_xy[:, 0], host_xy[:, 1], s=(host_in * 72) ** 2, marker="s",
-                       c=OKABE_ITO["vermillion"], edgecolors="black", linewidths=0.5, zorder=3)
-        if n <= MAX_ROUTER_LABELS and router_in >= 0.18:
-            for r in routers.nodes:
-                ax.text(*pos[r], str(r), ha="center", va="center", fontsize=9, zorder=4)
-        if 0 < len(host_of) <= MAX_HOST_LABELS:
-            for h, router in host_of.items():
-                out = np.asarray(pos[h]) - np.asarray(pos[router])
-                out = out / (np.hypot(*out) or 1.0)       # the label continues away from the router
-                xy = np.asarray(pos[h]) + (host_in * 0.8 / in_per_unit) * out
-                ax.text(*xy, str(h), fontsize=9, zorder=4, color="#333333", rotation_mode="anchor",
-                        rotation=_reading_angle(out), ha="left" if out[0] >= 0 else "right", va="center")
-        ax.margins(0.12 if 0 < len(host_of) <= MAX_HOST_LABELS else 0.06)
-        handles = [Line2D([], [], marker="o", linestyle="none", markerfacecolor="white",
-                          markeredgecolor=OKABE_ITO["blue"], markersize=10, label=f"router ({n})")]
-        if host_of and draw_hosts:
-            handles.append(Line2D([], [], marker="s", linestyle="none", markerfacecolor=OKABE_ITO["vermillion"],
-                                  markeredgecolor="black", markersize=7, label=f"host ({len(host_of)})"))
-        elif host_of:
-            handles.append(Line2D([], [], marker="o", linestyle="none", markerfacecolor="#f6c9a8",
-                                  markeredgecolor=OKABE_ITO["blue"], markersize=10,
-                                  label=f"router with hosts ({len(host_of)} hosts, not drawn)"))
-        if tree_segments:
-            handles.append(Line2D([], [], color=OKABE_ITO["reddish_purple"], linewidth=8, alpha=0.5,
-                                  label="multicast tree link"))
-        fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), frameon=False)
+        mappable = _draw_links(ax, segments, values, load_name)
+        _draw_nodes(ax, layout)
+        _draw_labels(ax, layout)
+        ax.margins(0.12 if _labels_hosts(layout) else 0.06)
+        handles = _legend_handles(layout, tree_drawn)
+        fig.legend(handles=handles, loc="outside lower center", ncols=len(handles),
+                   frameon=False)
         if mappable is not None:
-            label = "link utilization, busier direction (%)" if load_name == "utilization" else \
-                "packets on the link, busier direction"
+            label = "link utilization, busier direction (%)" if load_name == "utilization" \
+                else "packets on the link, busier direction"
             fig.colorbar(mappable, ax=ax, shrink=0.6, label=label)
         return save(fig, path, format)
+
+
+@dataclass(frozen=True, slots=True)
+class _Layout:
+    """Where each node goes and how big it is drawn (sizes in inches)."""
+
+    graph: nx.Graph             # routers and hosts
+    routers: nx.Graph
+    host_of: dict               # host -> its router
+    pos: dict                   # node -> (x, y); the routers' in [-1, 1]
+    size: float                 # the figure's width; its height is 0.78 of it
+    in_per_unit: float
+    router_in: float            # a router's diameter
+    host_in: float              # a host's side
+    draw_hosts: bool            # False beyond MAX_DRAWN_HOSTS (routers filled instead)
+
+
+def _attach_hosts(graph: nx.Graph, hosts) -> tuple[nx.Graph, dict]:
+    """A copy of ``graph`` with the hosts of a mapping attached to their routers, and
+    {host: its router} for each host that has one."""
+    graph = nx.Graph(graph)
+    host_of: dict = {}
+    if hosts is None:
+        return graph, host_of
+    if isinstance(hosts, dict):
+        for host, router in hosts.items():
+            graph.add_edge(host, router)
+    for host in hosts:
+        neighbours = list(graph.neighbors(host)) if host in graph else []
+        if neighbours:
+            host_of[host] = neighbours[0]
+    return graph, host_of
+
+
+def _layout(graph: nx.Graph, hosts, seed: int) -> _Layout:
+    """Positions of routers and hosts, and sizes from the room the layout leaves
+    between neighbouring routers."""
+    graph, host_of = _attach_hosts(graph, hosts)
+    routers = graph.subgraph([n for n in graph.nodes if n not in host_of]).copy()
+    pos = _router_layout(routers, seed)
+    size = 10.0 if routers.number_of_nodes() <= 60 else 12.0
+    in_per_unit = min(0.8 * size, 0.72 * size * 0.78) / 2.5
+    spacing_in = _spacing(pos) * in_per_unit
+    router_in = min(0.3, max(0.06, 0.42 * spacing_in))
+    host_in = min(0.13, max(0.04, 0.45 * router_in))
+    draw_hosts = len(host_of) <= MAX_DRAWN_HOSTS
+    if draw_hosts:
+        pos.update(_host_positions(host_of, pos, in_per_unit, router_in, host_in))
+    return _Layout(graph=graph, routers=routers, host_of=host_of, pos=pos, size=size,
+                   in_per_unit=in_per_unit, router_in=router_in, host_in=host_in,
+                   draw_hosts=draw_hosts)
+
+
+def _drawn_links(layout: _Layout) -> tuple[list, list]:
+    """The links drawn (a host's only when hosts are drawn): their keys (frozenset
+    of the two names as text, as in ``_edge_loads``) and their segments."""
+    host_of = layout.host_of
+    edges = [(u, v) for u, v in layout.graph.edges
+             if layout.draw_hosts or (u not in host_of and v not in host_of)]
+    keys = [frozenset((str(u), str(v))) for u, v in edges]
+    return keys, [(layout.pos[u], layout.pos[v]) for u, v in edges]
+
+
+def _segment(ax, a, b, **line) -> None:
+    """A straight line from point ``a`` to point ``b``."""
+    ax.plot([a[0], b[0]], [a[1], b[1]], **line)
+
+
+def _draw_tree(ax, segments: list) -> bool:
+    """The multicast tree's links as a wide pink band under the links; whether there
+    was any."""
+    for a, b in segments:
+        _segment(ax, a, b, color=OKABE_ITO["reddish_purple"], linewidth=10, alpha=0.5,
+                 solid_capstyle="round", zorder=1)
+    return bool(segments)
+
+
+def _draw_links(ax, segments: list, values: np.ndarray, load_name: str | None):
+    """The links, coloured and widened by their load when one is known (grey where
+    it is not), else plain grey; returns the colour scale of the load, or None."""
+    if load_name is None or not np.isfinite(values).any():
+        for a, b in segments:
+            _segment(ax, a, b, color="#888888", linewidth=1.0, zorder=2)
+        return None
+    shown = values * (100.0 if load_name == "utilization" else 1.0)
+    norm = Normalize(0, np.nanmax(shown) if np.nanmax(shown) > 0 else 1.0)
+    cmap = colormaps[LOAD_CMAP]
+    for (a, b), v in zip(segments, shown, strict=True):
+        if np.isfinite(v):
+            _segment(ax, a, b, color=cmap(norm(v)), linewidth=1 + 4 * norm(v), zorder=2,
+                     solid_capstyle="round")
+        else:
+            _segment(ax, a, b, color="#bbbbbb", linewidth=0.8, zorder=2)
+    return ScalarMappable(norm=norm, cmap=cmap)
+
+
+def _draw_nodes(ax, layout: _Layout) -> None:
+    """Routers as circles (filled when they have hosts that are not drawn), hosts
+    as squares."""
+    routers, pos = layout.routers, layout.pos
+    router_xy = np.array([pos[r] for r in routers.nodes]) if routers.number_of_nodes() \
+        else np.zeros((0, 2))
+    with_hosts = set(layout.host_of.values())
+    fill = ["#f6c9a8" if (not layout.draw_hosts and r in with_hosts) else "white"
+            for r in routers.nodes]
+    ax.scatter(router_xy[:, 0], router_xy[:, 1], s=(layout.router_in * 72) ** 2, c=fill,
+               edgecolors=OKABE_ITO["blue"],
+               linewidths=1.5 if layout.router_in > 0.12 else 0.8, zorder=3)
+    if layout.host_of and layout.draw_hosts:
+        host_xy = np.array([pos[h] for h in layout.host_of])
+        ax.scatter(host_xy[:, 0], host_xy[:, 1], s=(layout.host_in * 72) ** 2,
+                   marker="s", c=OKABE_ITO["vermillion"], edgecolors="black",
+                   linewidths=0.5, zorder=3)
+
+
+def _labels_hosts(layout: _Layout) -> bool:
+    """Whether the hosts are named (there are some, and at most MAX_HOST_LABELS)."""
+    return 0 < len(layout.host_of) <= MAX_HOST_LABELS
+
+
+def _draw_labels(ax, layout: _Layout) -> None:
+    """Router names inside their circles when there are few routers and the circles
+    are big enough; host names continuing away from their router, turned to read
+    left to right."""
+    pos, routers = layout.pos, layout.routers
+    if routers.number_of_nodes() <= MAX_ROUTER_LABELS and layout.router_in >= 0.18:
+        for r in routers.nodes:
+            ax.text(*pos[r], str(r), ha="center", va="center", fontsize=9, zorder=4)
+    if not _labels_hosts(layout):
+        return
+    for h, router in layout.host_of.items():
+        out = np.asarray(pos[h]) - np.asarray(pos[router])
+        out = out / (np.hypot(*out) or 1.0)
+        xy = np.asarray(pos[h]) + (layout.host_in * 0.8 / layout.in_per_unit) * out
+        ax.text(*xy, str(h), fontsize=9, zorder=4, color="#333333",
+                rotation_mode="anchor", rotation=_reading_angle(out),
+                ha="left" if out[0] >= 0 else "right", va="center")
+
+
+def _legend_handles(layout: _Layout, tree_drawn: bool) -> list:
+    """Routers (counted), hosts (counted; or the routers that have them), the tree."""
+    n_hosts = len(layout.host_of)
+    handles = [Line2D([], [], marker="o", linestyle="none", markerfacecolor="white",
+                      markeredgecolor=OKABE_ITO["blue"], markersize=10,
+                      label=f"router ({layout.routers.number_of_nodes()})")]
+    if n_hosts and layout.draw_hosts:
+        handles.append(Line2D([], [], marker="s", linestyle="none",
+                              markerfacecolor=OKABE_ITO["vermillion"],
+                              markeredgecolor="black", markersize=7,
+                              label=f"host ({n_hosts})"))
+    elif n_hosts:
+        handles.append(Line2D([], [], marker="o", linestyle="none",
+                              markerfacecolor="#f6c9a8",
+                              markeredgecolor=OKABE_ITO["blue"], markersize=10,
+                              label=f"router with hosts ({n_hosts} hosts, not drawn)"))
+    if tree_drawn:
+        handles.append(Line2D([], [], color=OKABE_ITO["reddish_purple"], linewidth=8,
+                              alpha=0.5, label="multicast tree link"))
+    return handles

@@ -101,7 +101,7 @@ def load_sweep(path, overrides=(), *, grid=None, replications=None, seed=None) -
         raise lines.error(("sweep", "grid"), limits.exceeded("sweep_points", count, "the grid"))
     points = []
     for index, combination in enumerate(itertools.product(*(scenario.sweep.grid[k] for k in keys))):
-        assignment = dict(zip(keys, combination))
+        assignment = dict(zip(keys, combination, strict=True))
         points.append(GridPoint(index, assignment, _point_plan(lines.data, assignment, lines, base)))
     return SweepPlan(file=str(path), keys=keys, points=points,
                      replications=scenario.sweep.replications,

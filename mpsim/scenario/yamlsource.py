@@ -232,49 +232,21 @@ class _BoundedLoader(yaml.SafeLoader):
         return ScenarioError(message, file=self.file, line=mark.line + 1, field=dotted(path) or None)
 
     def compose_node(self, parent, index):
+        # A collection's children are composed inside ``super().compose_node``: the
+        # checks are helpers, but that call stays here, so that a level of nesting
+        # costs no more stack than PyYAML's own (see the RecursionError in load_yaml).
         event = self.peek_event()
         self.path.append((parent, index))
         if isinstance(event, AliasEvent):
-            node = super().compose_node(parent, index)          # an undefined alias raises here
-            measured = self.measured.get(id(node))
-            if measured is None:
-                name = clip(event.anchor, PART_CHARS)
-                raise self.refuse(f"the alias *{name} is inside its own anchor &{name} (a recursive "
-                                  "alias); allowed: an alias of an anchor defined and closed earlier",
-                                  event.start_mark)
-            size, height = measured
-            self.total += size
-            if self.total > self.max_nodes:
-                raise self.refuse(f"the alias *{clip(event.anchor, PART_CHARS)} would expand to "
-                                  f"{size} nodes; " + self._too_many(), event.start_mark)
-            if len(self.open) + height > self.max_depth:
-                raise self.refuse(f"the alias *{clip(event.anchor, PART_CHARS)} nests {height} "
-                                  "levels deep here: " + limits.exceeded(
-                                      "yaml_depth", len(self.open) + height, "the nesting"),
-                                  event.start_mark)
+            node, height = self._compose_alias(event, parent, index)
         else:
-            tag = event.tag
-            if tag is not None and tag != "!" and tag not in ALLOWED_TAGS:
-                raise self._bad_tag(tag, event.start_mark, None)
-            before = self.total
-            self.total += 1
-            if self.total > self.max_nodes:
-                raise self.refuse(self._too_many(), event.start_mark)
+            before = self._count_new(event)
             if isinstance(event, ScalarEvent):
                 node = super().compose_node(parent, index)
-                if node.tag not in ALLOWED_TAGS or (node.tag == _MERGE and not (
-                        isinstance(parent, MappingNode) and index is None)):   # '<<' only as a key
-                    raise self._bad_tag(node.tag, event.start_mark, node.value if tag is None else None)
-                if node.tag == _INT and len(node.value) > self.max_digits:
-                    digits = sum(node.value.count(d) for d in _DIGITS)
-                    if digits > self.max_digits:
-                        raise self.refuse(limits.exceeded("number_digits", digits, "this integer"),
-                                          event.start_mark)
+                self._check_scalar(node, event, parent, index)
                 height = 0
             else:
-                if len(self.open) >= self.max_depth:
-                    raise self.refuse(limits.exceeded("yaml_depth", len(self.open) + 1, "the nesting"),
-                                      event.start_mark)
+                self._check_depth(event)
                 self.open.append(0)
                 node = super().compose_node(parent, index)
                 height = self.open.pop() + 1
@@ -284,6 +256,61 @@ class _BoundedLoader(yaml.SafeLoader):
             self.open[-1] = height
         self.path.pop()
         return node
+
+    def _compose_alias(self, event, parent, index):
+        """An alias, counted as the nodes it stands for and as deep as they nest (an
+        alias inside its own anchor is refused); returns the node and its height."""
+        node = super().compose_node(parent, index)      # an undefined alias raises here
+        measured = self.measured.get(id(node))
+        if measured is None:
+            name = clip(event.anchor, PART_CHARS)
+            raise self.refuse(f"the alias *{name} is inside its own anchor &{name} (a recursive "
+                              "alias); allowed: an alias of an anchor defined and closed earlier",
+                              event.start_mark)
+        size, height = measured
+        self.total += size
+        if self.total > self.max_nodes:
+            raise self.refuse(f"the alias *{clip(event.anchor, PART_CHARS)} would expand to "
+                              f"{size} nodes; " + self._too_many(), event.start_mark)
+        if len(self.open) + height > self.max_depth:
+            raise self.refuse(f"the alias *{clip(event.anchor, PART_CHARS)} nests {height} "
+                              "levels deep here: " + limits.exceeded(
+                                  "yaml_depth", len(self.open) + height, "the nesting"),
+                              event.start_mark)
+        return node, height
+
+    def _count_new(self, event) -> int:
+        """Check the tag of a new scalar or collection and count it; returns the count
+        before it (its size is what the count has grown by once it is complete)."""
+        tag = event.tag
+        if tag is not None and tag != "!" and tag not in ALLOWED_TAGS:
+            raise self._bad_tag(tag, event.start_mark, None)
+        before = self.total
+        self.total += 1
+        if self.total > self.max_nodes:
+            raise self.refuse(self._too_many(), event.start_mark)
+        return before
+
+    def _check_scalar(self, node, event, parent, index) -> None:
+        """Refuse a scalar whose resolved tag is not allowed (a plain ``2001-01-01``
+        is a date), a merge key ``<<`` anywhere but as a key, or an integer of too
+        many digits."""
+        misplaced_merge = node.tag == _MERGE and not (
+            isinstance(parent, MappingNode) and index is None)      # '<<' only as a key
+        if node.tag not in ALLOWED_TAGS or misplaced_merge:
+            implicit = node.value if event.tag is None else None
+            raise self._bad_tag(node.tag, event.start_mark, implicit)
+        if node.tag == _INT and len(node.value) > self.max_digits:
+            digits = sum(node.value.count(d) for d in _DIGITS)
+            if digits > self.max_digits:
+                raise self.refuse(limits.exceeded("number_digits", digits, "this integer"),
+                                  event.start_mark)
+
+    def _check_depth(self, event) -> None:
+        """Refuse a list or a mapping that would nest deeper than ``yaml_depth``."""
+        if len(self.open) >= self.max_depth:
+            raise self.refuse(limits.exceeded("yaml_depth", len(self.open) + 1, "the nesting"),
+                              event.start_mark)
 
     def _too_many(self) -> str:
         return limits.exceeded("yaml_nodes", self.total, "the scenario up to here, aliases expanded,")

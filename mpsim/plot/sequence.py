@@ -133,23 +133,12 @@ def _select(hops: pd.DataFrame, join_ids, max_hosts: int, max_joins: int, max_me
     return chosen, left
 
 
-def _continues(hops: pd.DataFrame, slack: float) -> np.ndarray:
-    """Whether each hop forwards the previous hop of the same message (same kind and join,
-    sent where and soon after that one arrived): only the first hop gets a label."""
-    arrived: dict = {}
-    for kind, join_id, dst, src, t_recv in zip(hops["kind"], hops["join_id"], hops["dst"], hops["src"],
-                                               hops["t_recv"], strict=True):
-        if t_recv == t_recv:
-            arrived.setdefault((kind, join_id, dst), []).append((t_recv, src))
-    out = np.zeros(len(hops), dtype=bool)
-    columns = zip(hops["kind"], hops["join_id"], hops["src"], hops["dst"], hops["t_send"],
-                  strict=True)
-    for i, (kind, join_id, src, dst, t_send) in enumerate(columns):
-        for t_recv, came_from in arrived.get((kind, join_id, src), ()):
-            if came_from != dst and t_recv <= t_send <= t_recv + slack:
-                out[i] = True
-                break
-    return out
+def _continues(hops: pd.DataFrame) -> np.ndarray:
+    """Whether each hop forwards a hop of the same kind drawn in the chart (its recorded
+    ``cause`` is that message): only the first hop of a forwarded message gets a label."""
+    kinds = dict(zip(hops["msg_id"], hops["kind"], strict=True))
+    return np.array([cause == cause and kinds.get(cause) == kind
+                     for cause, kind in zip(hops["cause"], hops["kind"], strict=True)], dtype=bool)
 
 
 def _join_windows(joins: pd.DataFrame) -> dict:
@@ -353,7 +342,7 @@ def _draw_hops(ax, chart: _Chart) -> tuple[list, int, int]:
     """Every hop, a label on the first hop of each message. Returns the labels with
     the ends of their arrows (for ``_spread_labels``), the number of hops lost on a
     link and the number with no receipt recorded."""
-    continues = _continues(chart.hops, CUT_AFTER_HOPS * chart.typical)
+    continues = _continues(chart.hops)
     labels = []
     for i, hop in enumerate(chart.hops.itertuples(index=False)):
         colour = chart.colour_of[hop.join_id]

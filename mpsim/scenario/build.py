@@ -16,18 +16,15 @@ from mpsim.apps import ConstantRateSender, SessionApp
 from mpsim.core import Simulation, limits
 from mpsim.core.distributions import make_distribution
 from mpsim.core.errors import MpsimError
+from mpsim.core.schema import topology_node_fields
 from mpsim.net import LinkSpec, Network, Topology
 from mpsim.net.topology import BudgetError, check_generator_budget
-from mpsim.protocols import PROVIDERS
-from mpsim.spi import JL_BOTH, JL_RECEIVER_ONLY, JL_SENDER_ONLY, Stack
+from mpsim.protocols import PROVIDERS, provider_class
+from mpsim.protocols.registry import allowed_actions
 from mpsim.scenario.model import Churn, Fail, Invite, Join, Listen, Request, Scenario
+from mpsim.spi import JL_BOTH, JL_RECEIVER_ONLY, JL_SENDER_ONLY, Stack
+from mpsim.spi.stack import root_problem
 
-ROOTED = {"atm", "conference"}
-#: What each action needs of its session's provider.
-ACTIONS_ALLOWED = {
-    "listen": ROOTED, "invite": ROOTED, "request": ROOTED,
-    "join": {"ipmc"}, "leave": {"atm", "ipmc", "conference"}, "churn": {"atm", "ipmc", "conference"},
-}
 FLAGS = {"both": JL_BOTH, "sender_only": JL_SENDER_ONLY, "receiver_only": JL_RECEIVER_ONLY}
 
 
@@ -59,145 +56,141 @@ def _wrap(lines, path, fn, *args, **kwargs):
 
 
 def prepare(scenario: Scenario, lines, base_dir=".") -> Plan:
+    """Check what crosses objects, each problem at the line of its field; build the topology."""
+    _check_host_count(scenario, lines)
+    defaults, graph = _topology(scenario, lines, base_dir)
+    plan = Plan(scenario, lines, graph)
+    _expand_hosts(plan, defaults)
+    sessions = _check_sessions(plan)
+    for i, action in enumerate(scenario.actions):
+        _check_action(plan, sessions, action, ("actions", i))
+    _check_traffic(plan, sessions)
+    return plan
+
+
+def _check_host_count(scenario, lines) -> None:
+    count = sum(len(spec.nodes) if hasattr(spec, "nodes") else 1 for spec in scenario.hosts.values())
+    if count > limits.get("hosts"):
+        raise lines.error(("hosts",), limits.exceeded("hosts", count, "the number of hosts (groups expanded)"))
+
+
+def _topology(scenario, lines, base_dir) -> tuple[LinkSpec, Topology]:
+    """The links' defaults, and the scenario's graph with them and its overrides applied."""
     topo = scenario.topology
-    host_count = sum(len(spec.nodes) if hasattr(spec, "nodes") else 1 for spec in scenario.hosts.values())
-    if host_count > limits.get("hosts"):
-        raise lines.error(("hosts",), limits.exceeded("hosts", host_count,
-                                                      "the number of hosts (groups expanded)"))
     defaults = _wrap(lines, ("topology", "links"), LinkSpec, **topo.links.model_dump())
-    overrides = {}
-    for i, item in enumerate(topo.overrides):
-        overrides[item.edge] = item.model_dump(exclude_none=True, exclude={"edge"})
     if topo.generator is not None:
         try:                      # by its parameters, before it runs: at the params (or the one to blame)
             check_generator_budget(topo.generator, topo.params)
         except BudgetError as exc:
             where = ("topology", "params") + ((exc.parameter,) if exc.parameter else ())
             raise lines.error(where, str(exc)) from None
-        graph_topology = _wrap(lines, ("topology", "generator"), Topology.from_generator, topo.generator,
-                               topo.params, seed=scenario.seed, links=defaults)
+        graph = _wrap(lines, ("topology", "generator"), Topology.from_generator, topo.generator,
+                      topo.params, seed=scenario.seed, links=defaults)
     else:
         file = Path(base_dir) / topo.file
-        graph_topology = _wrap(lines, ("topology", "file"), Topology.from_file, file, links=defaults)
+        graph = _wrap(lines, ("topology", "file"), Topology.from_file, file, links=defaults)
     for i, item in enumerate(topo.overrides):
         u, v = item.edge
-        _wrap(lines, ("topology", "overrides", i, "edge"), graph_topology.check_edge, u, v)
-        _wrap(lines, ("topology", "overrides", i), graph_topology._set, u, v, overrides[item.edge])
-    plan = Plan(scenario, lines, graph_topology)
+        _wrap(lines, ("topology", "overrides", i, "edge"), graph.check_edge, u, v)
+        _wrap(lines, ("topology", "overrides", i), graph._set, u, v,
+              item.model_dump(exclude_none=True, exclude={"edge"}))
+    return defaults, graph
+
+
+def _expand_hosts(plan, defaults) -> None:
+    """Every host with its node and access link; groups by their members' names."""
+    scenario, lines, graph = plan.scenario, plan.lines, plan.topology
     for name, spec in scenario.hosts.items():
         if hasattr(spec, "nodes"):
-            members = []
-            for j, node in enumerate(spec.nodes):
-                _wrap(lines, ("hosts", name, "nodes", j), graph_topology.check_node, node)
-                host = spec.name.replace("{i}", str(j + 1)).replace("{node}", str(node))
-                if host in plan.hosts or host in scenario.hosts:
-                    raise lines.error(("hosts", name, "name"), f"pattern gives host {host!r} twice; "
-                                      "allowed: a pattern with {i} or {node} that names each host once")
-                plan.hosts[host] = (node, _wrap(lines, ("hosts", name, "access"), _link_spec, defaults,
-                                                spec.access))
-                members.append(host)
-            plan.groups[name] = members
-        else:
-            _wrap(lines, ("hosts", name, "node"), graph_topology.check_node, spec.node)
-            if name in plan.hosts:
-                raise lines.error(("hosts", name), f"host {name!r} is declared twice")
-            plan.hosts[name] = (spec.node, _wrap(lines, ("hosts", name, "access"), _link_spec, defaults,
-                                                 spec.access))
+            _expand_group(plan, name, spec, defaults)
+            continue
+        _wrap(lines, ("hosts", name, "node"), graph.check_node, spec.node)
+        if name in plan.hosts:
+            raise lines.error(("hosts", name), f"host {name!r} is declared twice")
+        plan.hosts[name] = (spec.node, _wrap(lines, ("hosts", name, "access"), _link_spec, defaults,
+                                             spec.access))
     for name in plan.hosts:
-        if graph_topology.has_node(name):
+        if graph.has_node(name):
             raise lines.error(("hosts",), f"host name {name!r} is also a topology node; allowed: a new name")
+
+
+def _expand_group(plan, name, spec, defaults) -> None:
+    lines, graph = plan.lines, plan.topology
+    members = []
+    for j, node in enumerate(spec.nodes):
+        _wrap(lines, ("hosts", name, "nodes", j), graph.check_node, node)
+        host = spec.name.replace("{i}", str(j + 1)).replace("{node}", str(node))
+        if host in plan.hosts or host in plan.scenario.hosts:
+            raise lines.error(("hosts", name, "name"), f"pattern gives host {host!r} twice; "
+                              "allowed: a pattern with {i} or {node} that names each host once")
+        plan.hosts[host] = (node, _wrap(lines, ("hosts", name, "access"), _link_spec, defaults,
+                                        spec.access))
+        members.append(host)
+    plan.groups[name] = members
+
+
+def _check_sessions(plan) -> dict:
+    """Sessions by name: each declared once, its root as its provider needs, its topology
+    nodes (an RP) in the graph."""
+    lines, graph = plan.lines, plan.topology
     sessions = {}
-    for i, session in enumerate(scenario.sessions):
+    for i, session in enumerate(plan.scenario.sessions):
         where = ("sessions", i)
         if session.name in sessions:
             raise lines.error(where + ("name",), f"session {session.name!r} is declared twice")
         sessions[session.name] = session
-        if session.provider in ROOTED and session.root is None:
-            raise lines.error(where + ("root",), f"{_article(session.provider)} {session.provider} "
-                                                 "session needs a root host; allowed: a host's name")
-        if session.provider == "ipmc" and session.root is not None:
-            raise lines.error(where + ("root",), "an ipmc session has no root (its control plane is "
-                                                 "non-rooted); allowed: leave 'root' out")
+        problem = root_problem(provider_class(session.provider), session.root)
+        if problem is not None:
+            raise lines.error(where + ("root",), problem)
         if session.root is not None and session.root not in plan.hosts:
             raise lines.error(where + ("root",), _unknown_host(session.root, plan))
-        if session.provider in ("ipmc", "conference"):
-            if session.rp is None:
-                raise lines.error(where + ("rp",), "an IP multicast session needs 'rp', the rendezvous "
-                                                   "point (a topology node)")
-            _wrap(lines, where + ("rp",), graph_topology.check_node, session.rp)
-        _check_provider_options(session, lines, where)
-    for i, action in enumerate(scenario.actions):
-        where = ("actions", i)
-        if isinstance(action, Fail):
-            if action.link is not None:
-                _wrap(lines, where + ("link",), graph_topology.check_edge, *action.link)
-            else:
-                _wrap(lines, where + ("node",), graph_topology.check_node, action.node)
-            continue
-        session = sessions.get(action.session)
-        if session is None:
-            raise lines.error(where + ("session",), f"session {action.session!r} is not declared; "
-                              f"allowed: {', '.join(sessions) or 'none declared'}")
-        allowed = ACTIONS_ALLOWED[action.do]
-        if session.provider not in allowed:
-            raise lines.error(where + ("do",), f"{action.do!r} is not something "
-                              f"{_article(session.provider)} {session.provider} "
-                              f"session can do; allowed for {session.provider}: "
-                              + ", ".join(a for a, p in ACTIONS_ALLOWED.items() if session.provider in p))
-        actors = actors_of(action, plan, lines, where)
-        if isinstance(action, Invite):
-            if actors != [session.root]:
-                raise lines.error(where + ("host",), f"only the session's root ({session.root}) invites")
-            if session.root in expand(action.leaves, plan, lines, where + ("leaves",)):
-                raise lines.error(where + ("leaves",), f"the root ({session.root}) does not invite "
-                                                       "itself; allowed: other hosts")
-        if isinstance(action, (Request, Churn)) and session.root is not None and session.root in actors:
-            raise lines.error(where + ("host" if action.host is not None else "hosts",),
-                              f"the root ({session.root}) does not ask admittance to its own session; "
-                              "allowed: other hosts")
-    for i, flow in enumerate(scenario.traffic):
+        for name in topology_node_fields(type(session)):
+            _wrap(lines, where + (name,), graph.check_node, getattr(session, name))
+    return sessions
+
+
+def _check_action(plan, sessions, action, where) -> None:
+    lines = plan.lines
+    if isinstance(action, Fail):
+        if action.link is not None:
+            _wrap(lines, where + ("link",), plan.topology.check_edge, *action.link)
+        else:
+            _wrap(lines, where + ("node",), plan.topology.check_node, action.node)
+        return
+    session = sessions.get(action.session)
+    if session is None:
+        raise lines.error(where + ("session",), f"session {action.session!r} is not declared; "
+                          f"allowed: {', '.join(sessions) or 'none declared'}")
+    allowed = allowed_actions(session.provider)
+    if action.do not in allowed:
+        raise lines.error(where + ("do",), f"{action.do!r} is not something "
+                          f"{_article(session.provider)} {session.provider} session can do; "
+                          f"allowed for {session.provider}: " + ", ".join(allowed))
+    actors = actors_of(action, plan, lines, where)
+    root = session.root
+    if isinstance(action, Invite):
+        if actors != [root]:
+            raise lines.error(where + ("host",), f"only the session's root ({root}) invites")
+        if root in expand(action.leaves, plan, lines, where + ("leaves",)):
+            raise lines.error(where + ("leaves",), f"the root ({root}) does not invite itself; "
+                                                   "allowed: other hosts")
+    if isinstance(action, (Request, Churn)) and root is not None and root in actors:
+        raise lines.error(where + ("host" if action.host is not None else "hosts",),
+                          f"the root ({root}) does not ask admittance to its own session; "
+                          "allowed: other hosts")
+
+
+def _check_traffic(plan, sessions) -> None:
+    for i, flow in enumerate(plan.scenario.traffic):
         where = ("traffic", i)
         if flow.source not in plan.hosts:
-            raise lines.error(where + ("from",), _unknown_host(flow.source, plan))
+            raise plan.lines.error(where + ("from",), _unknown_host(flow.source, plan))
         if flow.session not in sessions:
-            raise lines.error(where + ("session",), f"session {flow.session!r} is not declared")
-    return plan
+            raise plan.lines.error(where + ("session",), f"session {flow.session!r} is not declared")
 
 
 def _article(word: str) -> str:
     return "an" if word[:1] in "aeiou" else "a"
-
-
-def _check_provider_options(session, lines, where) -> None:
-    from mpsim.protocols.atm.timers import parse_timers
-    from mpsim.protocols.ipmc.params import parse_igmp, parse_pim
-    provider = session.provider
-    if provider == "atm":
-        for name in ("group", "rp", "igmp", "pim", "scope", "give_up"):
-            if getattr(session, name) is not None:
-                raise lines.error(where + (name,), f"{name!r} does not apply to an atm session")
-        _check_each(lines, where + ("timers",), parse_timers, session.timers)
-        _wrap(lines, where + ("timers",), parse_timers, session.timers)
-    else:
-        if provider == "ipmc" and session.timers is not None:
-            raise lines.error(where + ("timers",), "an ipmc session has no timers block; allowed: igmp, pim")
-        _check_each(lines, where + ("igmp",), parse_igmp, session.igmp)
-        _wrap(lines, where + ("igmp",), parse_igmp, session.igmp)
-        _check_each(lines, where + ("pim",), parse_pim, session.pim)
-        _wrap(lines, where + ("pim",), parse_pim, session.pim)
-        if provider == "conference" and session.timers is not None:
-            unknown = sorted(set(session.timers) - {"T1", "timeout"})
-            if unknown:
-                raise lines.error(where + ("timers",), f"unknown conference timer(s) {unknown}; "
-                                                       "allowed: T1, timeout")
-
-
-def _check_each(lines, where, parse, block) -> None:
-    """Parse a provider block's items one at a time, so that a bad value is reported at its
-    own line (the whole block is parsed after, for what needs all of it)."""
-    if isinstance(block, dict):
-        for key, value in block.items():
-            _wrap(lines, where + (key,), parse, {key: value})
 
 
 def _unknown_host(name, plan) -> str:
@@ -249,12 +242,8 @@ class Run:
         for name in sorted({s.provider for s in scenario.sessions}):
             self.stack.add_provider(PROVIDERS[name](self.stack))
         for s in scenario.sessions:
-            options = {k: getattr(s, k) for k in ("timers", "group", "rp", "igmp", "pim", "scope",
-                                                   "give_up") if getattr(s, k) is not None}
-            if s.provider != "atm":
-                options["loopback"] = s.loopback
             self.stack.add_session(s.name, s.provider, root=s.root, max_outstanding=s.max_outstanding,
-                                   control_size=s.control_size, **options)
+                                   control_size=s.control_size, **s.provider_options())
         self.apps: dict = {}
         self.senders: list = []
         for i, action in enumerate(scenario.actions):
@@ -294,7 +283,7 @@ class Run:
             ChurnApp(self, action, actors, sim.rng.stream(f"actions:{index}:churn"),
                      until=action.until if action.until is not None else self.scenario.duration)
             return
-        for host, offset in zip(actors, offsets):
+        for host, offset in zip(actors, offsets, strict=True):
             app = self.app(host, action.session)
             if isinstance(action, Listen):
                 call, args = app.listen, (action.policy,)

@@ -65,6 +65,8 @@ def _pick(models: list, value):
         return models[0]
     if m.HostSpec in models:
         return m.HostGroup if isinstance(value, dict) and "nodes" in value else m.HostSpec
+    if any(issubclass(model, m.SessionBase) for model in models):
+        return m.session_model(value.get("provider") if isinstance(value, dict) else None)
     if isinstance(value, dict) and isinstance(value.get("do"), str):
         return _ACTIONS.get(value["do"])
     return None
@@ -153,7 +155,8 @@ _TAGS = {"listen", "invite", "request", "join", "leave", "fail", "recover", "chu
 
 
 def _is_tag(part: str) -> bool:
-    return part in _TAGS or "[" in part or part.startswith("function-")
+    return (part in _TAGS or "[" in part or part.startswith("function-")
+            or part.startswith(m.SESSION_TAG.format("")))
 
 
 #: What a type error expected, by pydantic error type.
@@ -170,7 +173,7 @@ _EXAMPLES = {
     m.TopologySpec: "{generator: balanced_tree, params: {r: 2, h: 2}}",
     m.LinkDefaults: "{delay: 2ms, bandwidth: 100Mbps}", m.LinkAttributes: "{delay: 1ms, bandwidth: 1Gbps}",
     m.Override: "{edge: [0, 1], delay: 20ms}", m.HostSpec: "{node: 0}",
-    m.HostGroup: "{nodes: [1, 2], name: 'h{i}'}", m.SessionSpec: "{name: news, provider: ipmc, rp: 0}",
+    m.HostGroup: "{nodes: [1, 2], name: 'h{i}'}", m.SessionBase: "{name: news, provider: ipmc, rp: 0}",
     m.Spread: "{dist: uniform, low: 0s, high: 1s}",
     m.Traffic: "{from: source, session: news, rate: 20/s, size: 500B}",
     m.TraceSpec: "{packets: false}", m.Sweep: "{replications: 3, grid: {topology.links.loss: [0, 0.01]}}",
@@ -226,47 +229,69 @@ def _expected(error, data, path) -> str | None:
         model = model_at(data, path)
         if model is None and path[:1] == ("actions",) and len(path) == 2:
             return f"an action, a mapping such as {_ACTION_EXAMPLE}"
-        example = _EXAMPLES.get(model)
+        example = next((_EXAMPLES[cls] for cls in getattr(model, "__mro__", ()) if cls in _EXAMPLES), None)
         return f"a mapping such as {example}" if example else _EXPECTED[kind]
     return _EXPECTED.get(kind)
 
 
 def _message(error, data, path) -> str:
+    """One pydantic error at ``path`` as words that say what to write instead."""
     kind = error["type"]
     value = error.get("input")
-    msg = _bounded(error["msg"], value)
-    if msg.startswith("Value error, "):
-        msg = msg[len("Value error, "):]
     if kind == "extra_forbidden":
-        name = path[-1] if path else "?"
-        model = model_at(data, path[:-1])
-        allowed = _allowed_fields(model) if model is not None else sorted(_field_names())
-        hint = difflib.get_close_matches(str(name), allowed, n=1) if len(str(name)) <= 100 else []
-        return (f"unknown field {short(name)}" + (f" (did you mean {hint[0]!r}?)" if hint else "")
-                + (f"; allowed here: {', '.join(allowed)}" if model is not None else
-                   "; see the scenario reference (mpsim validate --explain)"))
+        return _unknown_field(data, path)
     if kind == "missing":
-        if path and isinstance(path[-1], int):
-            return "too few items: an edge or link is a pair of nodes, e.g. [0, 1]"
-        model = model_at(data, path[:-1])
-        field = _field(model, path[-1]) if model is not None and path else None
-        return "this field is required" + (f" ({field.description})" if field is not None
-                                           and field.description else "")
+        return _missing_field(data, path)
     if kind == "union_tag_invalid":
         tag = error.get("ctx", {}).get("tag")
         return f"'do: {tag}' is not an action; allowed: {', '.join(_ACTIONS)}"
     if kind == "union_tag_not_found":
         return "an action needs 'do': one of " + ", ".join(_ACTIONS)
     if kind in ("too_long", "too_short") and isinstance(value, (list, tuple)):
-        if path and path[-1] in ("edge", "link"):
-            return f"expected a pair of nodes, e.g. [0, 1] (got {len(value)} items)"
-        ctx = error.get("ctx", {})
-        bound = (f"at least {ctx['min_length']}" if kind == "too_short" and "min_length" in ctx else
-                 f"at most {ctx['max_length']}" if "max_length" in ctx else "another number of")
-        return f"expected a list of {bound} item(s) (got {len(value)})"
+        return _wrong_length(error, path, value)
     expected = _expected(error, data, path)
     if expected is not None:
         return f"expected {expected} (got {_got(value)})" + _yaml_bool_hint([error])
+    return _validator_message(error["msg"], value)
+
+
+def _unknown_field(data, path) -> str:
+    """A field the model does not have: the closest allowed name, the allowed ones."""
+    name = path[-1] if path else "?"
+    model = model_at(data, path[:-1])
+    allowed = _allowed_fields(model) if model is not None else sorted(_field_names())
+    hint = difflib.get_close_matches(str(name), allowed, n=1) if len(str(name)) <= 100 else []
+    return (f"unknown field {short(name)}" + (f" (did you mean {hint[0]!r}?)" if hint else "")
+            + (f"; allowed here: {', '.join(allowed)}" if model is not None else
+               "; see the scenario reference (mpsim validate --explain)"))
+
+
+def _missing_field(data, path) -> str:
+    """A required field left out, with its description; a pair with one node."""
+    if path and isinstance(path[-1], int):
+        return "too few items: an edge or link is a pair of nodes, e.g. [0, 1]"
+    model = model_at(data, path[:-1])
+    field = _field(model, path[-1]) if model is not None and path else None
+    return "this field is required" + (f" ({field.description})" if field is not None
+                                       and field.description else "")
+
+
+def _wrong_length(error, path, value) -> str:
+    """A list of too many or too few items (an edge or link: a pair of nodes)."""
+    if path and path[-1] in ("edge", "link"):
+        return f"expected a pair of nodes, e.g. [0, 1] (got {len(value)} items)"
+    kind, ctx = error["type"], error.get("ctx", {})
+    bound = (f"at least {ctx['min_length']}" if kind == "too_short" and "min_length" in ctx else
+             f"at most {ctx['max_length']}" if "max_length" in ctx else "another number of")
+    return f"expected a list of {bound} item(s) (got {len(value)})"
+
+
+def _validator_message(msg: str, value) -> str:
+    """A validator's own message (bounded, without pydantic's "Value error, "), with the
+    value it refused when the message does not show it."""
+    msg = _bounded(msg, value)
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, "):]
     if value is not None and not isinstance(value, (dict, list)):
         shown, whole = short(value), _repr(value)
         if shown not in msg and (whole is None or whole not in msg):
@@ -403,45 +428,51 @@ def set_path(data, dotted_path: str, value, lines: Lines, origin: str = "--set",
     if not dotted_path or any(p == "" for p in parts):
         raise lines.error((), f"{origin} {short(dotted_path)}: not a dotted path like "
                               "topology.links.loss")
+    where = f"{origin} {_plain(dotted_path)}"
     node, path = data, ()
     for i, part in enumerate(parts):
-        last = i == len(parts) - 1
         if isinstance(node, list):
-            index = next((j for j, item in enumerate(node)
-                          if isinstance(item, dict) and str(item.get("name")) == part), None)
-            if index is None and part.isdigit() and int(part) < len(node):
-                index = int(part)
-            if index is None:
-                names = [str(item.get("name")) for item in node if isinstance(item, dict)
-                         and "name" in item]
-                raise lines.error(path, f"{origin} {_plain(dotted_path)}: no item named {short(part)}; "
-                                        "allowed: " + (_names(names) if names else
-                                                       f"an index below {len(node)}"))
-            path += (index,)
-            if last:
-                node[index] = value
-                return path
-            if copy_path and isinstance(node[index], (dict, list)):
-                node[index] = copy.copy(node[index])
-            node = node[index]
+            key = _item_index(node, part, path, where, lines)
         elif isinstance(node, dict):
             key = next((k for k in node if str(k) == part), part)
-            path += (key,)
-            if last:
-                node[key] = value
-                return path
-            if key not in node or node[key] is None:
-                if part not in _field_names():
-                    raise lines.error(path[:-1], f"{origin} {_plain(dotted_path)}: {short(part)} is "
-                                                 "not a field here")
-                node[key] = {}
-            elif copy_path and isinstance(node[key], (dict, list)):
-                node[key] = copy.copy(node[key])
-            node = node[key]
         else:
-            raise lines.error(path[:-1], f"{origin} {_plain(dotted_path)}: {dotted(path)} is a "
-                                         "value, not a mapping")
+            message = f"{where}: {dotted(path)} is a value, not a mapping"
+            raise lines.error(path[:-1], message)
+        path += (key,)
+        if i == len(parts) - 1:
+            node[key] = value
+            return path
+        node = _step_into(node, key, part, path, where, lines, copy_path)
     return path
+
+
+def _item_index(items: list, part: str, path: tuple, where: str, lines: Lines) -> int:
+    """The index in ``items`` of the item named ``part``, else of position ``part``; an
+    error naming the items (or the positions) there are."""
+    index = next((j for j, item in enumerate(items)
+                  if isinstance(item, dict) and str(item.get("name")) == part), None)
+    if index is None and part.isdigit() and int(part) < len(items):
+        index = int(part)
+    if index is None:
+        names = [str(item.get("name")) for item in items
+                 if isinstance(item, dict) and "name" in item]
+        allowed = _names(names) if names else f"an index below {len(items)}"
+        raise lines.error(path, f"{where}: no item named {short(part)}; allowed: {allowed}")
+    return index
+
+
+def _step_into(node, key, part: str, path: tuple, where: str, lines: Lines,
+               copy_path: bool):
+    """``node[key]``, the next container on the way: a missing or null field of a
+    mapping becomes an empty mapping (if it is a field at all), and with
+    ``copy_path`` a container is copied before it changes."""
+    if isinstance(node, dict) and (key not in node or node[key] is None):
+        if part not in _field_names():
+            raise lines.error(path[:-1], f"{where}: {short(part)} is not a field here")
+        node[key] = {}
+    elif copy_path and isinstance(node[key], (dict, list)):
+        node[key] = copy.copy(node[key])
+    return node[key]
 
 
 def _sweep_points(data, scenario, lines: Lines) -> list:

@@ -10,70 +10,29 @@ exist, nodes are in the graph, a provider can do an action) are in
 from __future__ import annotations
 
 import inspect
-import ipaddress
 import re
 from typing import Annotated, Any, Literal, Union
 
 import networkx as nx
-from pydantic import (BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, StrictBool, Tag,
+from pydantic import (BeforeValidator, ConfigDict, Discriminator, Field, StrictBool, Tag, create_model,
                       field_validator, model_validator)
 
 from mpsim.core.distributions import make_distribution
+from mpsim.core.errors import ParameterError
 from mpsim.core.limits import LIMITS
+from mpsim.core.schema import (MIN_PERIOD, Node, Period, Strict, count_validator, node_validator,
+                               nodes_validator)
 from mpsim.core.text import short
 from mpsim.core.units import (parse_duration, parse_event_rate, parse_frequency, parse_packet_size,
-                              parse_period, parse_period_or_zero, parse_rate, parse_size)
+                              parse_period_or_zero, parse_rate, parse_size)
 from mpsim.net.loss import make_loss
 from mpsim.net.topology import generator_names
-
-
-Node = Union[int, str]
-
-
-def _node(value):
-    """A node id is an int (generator topologies) or a str (graph files); nothing else,
-    so that ``true`` or ``1.5`` is not quietly read as node 1."""
-    if isinstance(value, bool) or not isinstance(value, (int, str)):
-        raise ValueError(f"a node id is an integer (generator topologies) or a name (graph files), "
-                         f"not {short(value)}")
-    return value
-
-
-def _nodes(value):
-    """``_node`` on each item of a list (an edge, a group's nodes); other shapes are left to
-    the field's type."""
-    if isinstance(value, (list, tuple)):
-        for item in value:
-            _node(item)
-    return value
-
-
-def _count(value):
-    """An integer; ``true``/``false`` are not counts (pydantic would read them as 1 and 0)."""
-    if isinstance(value, bool):
-        raise ValueError(f"expected an integer (got {short(value)})")
-    return value
-
-
-def node_validator(*fields):
-    return field_validator(*fields, mode="before")(lambda cls, value: _node(value) if value is not None
-                                                   else value)
-
-
-def nodes_validator(*fields):
-    return field_validator(*fields, mode="before")(lambda cls, value: _nodes(value))
-
-
-def count_validator(*fields):
-    return field_validator(*fields, mode="before")(lambda cls, value: _count(value))
-
+from mpsim.protocols import registry
 
 Duration = Annotated[float, BeforeValidator(parse_duration)]
 Rate = Annotated[float, BeforeValidator(parse_rate)]
 Size = Annotated[int, BeforeValidator(parse_size)]
 Frequency = Annotated[float, BeforeValidator(parse_frequency)]
-#: A timer, interval or period: at least limit ``min_period`` (a shorter one freezes the clock).
-Period = Annotated[float, BeforeValidator(parse_period)]
 #: A delay that is 0 or, if not, a period.
 PeriodOrZero = Annotated[float, BeforeValidator(parse_period_or_zero)]
 #: A packet or event rate: > 0 and at most limit ``max_rate``.
@@ -81,8 +40,7 @@ EventRate = Annotated[float, BeforeValidator(parse_event_rate)]
 #: A packet's size: > 0 bytes.
 PacketSize = Annotated[int, BeforeValidator(parse_packet_size)]
 
-#: How the floors and ceilings read in field descriptions (defaults; see the Limits section).
-MIN_PERIOD = f"at least {LIMITS['min_period'].default:.15g} s, the limit min_period"
+#: How the ceilings read in field descriptions (defaults; see the Limits section).
 MAX_RATE = f"> 0 and at most {LIMITS['max_rate'].default:.15g}/s, the limit max_rate"
 
 
@@ -112,10 +70,6 @@ def _spec(parse):
 
 DelaySpec = Annotated[Any, _spec(make_distribution)]
 LossSpec = Annotated[Any, _spec(make_loss)]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
 class LinkAttributes(Strict):
@@ -228,60 +182,117 @@ Host = Annotated[Union[Annotated[HostSpec, Tag("one")], Annotated[HostGroup, Tag
                  Discriminator(_host_kind)]
 
 
-class SessionSpec(Strict):
+class SessionBase(Strict):
+    """What every session has, whatever its provider; each provider's options (its
+    ``options`` model, declared in its own folder) are added to it by ``session_model``."""
     name: str = Field(min_length=1, description="the session's name (actions and traffic use it)")
-    provider: Literal["atm", "ipmc", "conference"] = Field(description="the protocol under the sockets")
-    root: str | None = Field(None, description="root host (rooted control plane)")
+    provider: str = Field(description="the protocol under the sockets")
+    root: str | None = Field(None, description="root host (rooted control plane only)")
     max_outstanding: int = Field(1, ge=1, description="joins a root may have unanswered (M4)")
     control_size: PacketSize = Field(100, description="bytes of every control message (> 0)")
-    timers: dict[str, Any] | None = Field(None, description="provider timer overrides (atm: T303, "
-                                          "T310, T398, T399, T331, t_detect, invite_timeout, retries; "
-                                          f"conference: T1, timeout); each duration {MIN_PERIOD}")
-    group: str | None = Field(None, description="IP multicast group address")
-    rp: Node | None = Field(None, description="rendezvous point (a topology node)")
-    igmp: dict[str, Any] | None = Field(None, description="IGMP parameters, e.g. {version: 3}; each "
-                                        f"interval {MIN_PERIOD}")
-    pim: dict[str, Any] | None = Field(None, description="PIM parameters (t_periodic, holdtime), each "
-                                       f"{MIN_PERIOD}")
-    scope: int | None = Field(None, ge=1, description="multicast hop limit in routers (default none)")
-    loopback: StrictBool = Field(True, description="a sender also receives its own data (M15)")
-    give_up: Period | None = Field(None, description="a non-rooted join with no data by then is "
-                                   f"timed_out ({MIN_PERIOD})")
 
-    _nodes = node_validator("rp")
-    _counts = count_validator("max_outstanding", "scope")
+    _session_counts = count_validator("max_outstanding")     # (a name no options model uses)
 
-    @field_validator("timers")
-    @classmethod
-    def check_conference_timers(cls, timers, info):
-        """A conference's timers (T1, timeout) are durations > 0; the atm provider's are
-        checked, with its defaults, when the scenario is prepared."""
-        if timers is None or info.data.get("provider") != "conference":
-            return timers
-        unknown = sorted(set(timers) - {"T1", "timeout"})
-        if unknown:
-            raise ValueError(f"unknown conference timer(s) {', '.join(map(repr, unknown))}; "
-                             "allowed: T1, timeout")
-        for name, value in timers.items():
-            try:
-                parse_period(value)
-            except ValueError as exc:
-                raise ValueError(f"{name} = {exc}") from None
-        return timers
+    def provider_options(self) -> dict:
+        """The provider options this session sets, as values ``Stack.add_session`` takes."""
+        fields = set(type(self).model_fields) - set(SessionBase.model_fields)
+        return self.model_dump(include=fields, exclude_unset=True, exclude_none=True)
 
-    @field_validator("group")
-    @classmethod
-    def check_group(cls, value):
-        if value is None:
-            return value
-        try:
-            multicast = ipaddress.ip_address(value).is_multicast
-        except ValueError:
-            multicast = False
-        if not multicast:
-            raise ValueError(f"{short(value)} is not an IP multicast group address; allowed: an address "
-                             "in 224.0.0.0/4 (e.g. 239.1.1.1) or ff00::/8")
-        return value
+
+class _UnknownProvider(SessionBase):
+    """A session whose provider is missing or not registered: only that is reported."""
+    model_config = ConfigDict(extra="ignore")
+
+
+#: The union tag of provider ``name``'s session model (the loader drops tags from error paths).
+SESSION_TAG = "provider:{}"
+_UNKNOWN = SESSION_TAG.format("?")
+#: Session models by provider name, made from the registry (``refresh_sessions``).
+SESSION_MODELS: dict = {}
+_unknown_model = [None]
+
+
+def session_model(provider):
+    """The model of a session of ``provider`` (a name); for a name that is not registered
+    (or no name), the model that reports just that."""
+    if isinstance(provider, str) and provider in SESSION_MODELS:
+        return SESSION_MODELS[provider]
+    return _unknown_model[0]
+
+
+def _session_tag(value):
+    provider = value.get("provider") if isinstance(value, dict) else None
+    if isinstance(provider, str) and provider in SESSION_MODELS:
+        return SESSION_TAG.format(provider)
+    return _UNKNOWN
+
+
+#: The session model of each provider class ever registered (a class keeps its model, so
+#: a session made before a later register or unregister still pickles).
+_MODELS_BY_CLASS: dict = {}
+
+
+def _make_session_model(cls):
+    """``SessionBase`` with ``cls``'s options, ``provider`` fixed to its name; a module
+    attribute (``AtmSession``) while ``cls`` is registered, so that sessions pickle (a
+    process pool sends scenarios to its workers)."""
+    model = _MODELS_BY_CLASS.get(cls)
+    if model is None:
+        options = cls.options
+        if options is not None:
+            _check_no_clash(cls.name, options)
+        bases = (SessionBase,) if options is None else (options, SessionBase)
+        name = "".join(part.capitalize() for part in re.split(r"[^0-9A-Za-z]+", cls.name)) + "Session"
+        model = create_model(name, __base__=bases, __module__=__name__, provider=(
+            Literal[cls.name], Field(description="the protocol under the sockets")))
+        _MODELS_BY_CLASS[cls] = model
+    return model
+
+
+def _check_no_clash(name, options) -> None:
+    """An options model must not redefine a common field or a validator of ``SessionBase``."""
+    def validators(model):
+        decorators = model.__pydantic_decorators__
+        return set(decorators.field_validators) | set(decorators.model_validators)
+    clash = sorted((set(options.model_fields) & set(SessionBase.model_fields))
+                   | (validators(options) & validators(SessionBase)))
+    if clash:
+        raise ParameterError(f"provider {name!r}: its options model redefines {', '.join(clash)} "
+                             "of every session; allowed: other names")
+
+
+def _session_union(models: dict, unknown):
+    members = [Annotated[model, Tag(SESSION_TAG.format(name))] for name, model in models.items()]
+    members.append(Annotated[unknown, Tag(_UNKNOWN)])
+    return Annotated[Union[tuple(members)], Discriminator(_session_tag)]
+
+
+def refresh_sessions() -> None:
+    """Rebuild the session models and their union from the provider registry (it calls
+    this after every register and unregister)."""
+    global SessionSpec
+    names = tuple(registry.PROVIDERS)
+    models = {name: _make_session_model(cls) for name, cls in registry.PROVIDERS.items()}
+    unknown = create_model("UnknownProviderSession", __base__=_UnknownProvider, __module__=__name__,
+                           provider=(Literal[names] if names else str,
+                                     Field(description="the protocol under the sockets")))
+    for model in SESSION_MODELS.values():
+        globals().pop(model.__name__, None)
+    SESSION_MODELS.clear()
+    SESSION_MODELS.update(models)
+    globals().update({model.__name__: model for model in models.values()})
+    _unknown_model[0] = unknown
+    SessionSpec = _session_union(models, unknown)
+    scenario = globals().get("Scenario")
+    if scenario is not None:
+        scenario.model_fields["sessions"].annotation = list[SessionSpec]
+        scenario.model_rebuild(force=True)
+
+
+#: A session: its provider's model (``provider`` picks it), built from the registry.
+SessionSpec: Any = None
+refresh_sessions()
+registry.on_change(refresh_sessions)
 
 
 Policy = Union[Literal["accept", "reject"], dict[str, Any]]

@@ -8,21 +8,59 @@ from __future__ import annotations
 
 import typing
 
+from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
 from mpsim.core.limits import render_limits
+from mpsim.protocols import registry
 from mpsim.scenario import model as m
 
-SECTIONS = [
+_BEFORE_SESSIONS = [
     ("scenario", m.Scenario), ("topology", m.TopologySpec), ("topology.links", m.LinkDefaults),
     ("topology.overrides[]", m.Override), ("hosts.NAME (one host)", m.HostSpec),
-    ("hosts.NAME (a group)", m.HostGroup), ("sessions[]", m.SessionSpec),
+    ("hosts.NAME (a group)", m.HostGroup),
+]
+_AFTER_SESSIONS = [
     ("actions[] do: listen", m.Listen), ("actions[] do: invite", m.Invite),
     ("actions[] do: request", m.Request), ("actions[] do: join", m.Join),
     ("actions[] do: leave", m.Leave), ("actions[] do: fail | recover", m.Fail),
     ("actions[] do: churn", m.Churn), ("actions[].spread", m.Spread), ("traffic[]", m.Traffic),
     ("trace", m.TraceSpec), ("sweep", m.Sweep),
 ]
+
+
+def _nested_model(annotation):
+    for arg in (annotation, *typing.get_args(annotation)):
+        if isinstance(arg, type) and issubclass(arg, BaseModel):
+            return arg
+    return None
+
+
+def _session_sections() -> list:
+    """The fields every session has, then each registered provider's options (its
+    ``options`` model) and the blocks inside them."""
+    out = [("sessions[] (every provider)", m.session_model(None))]
+    nested: dict = {}
+    for name, cls in registry.PROVIDERS.items():
+        if cls.options is None:
+            continue
+        out.append((f"sessions[] provider: {name}", cls.options))
+        for field_name, field in cls.options.model_fields.items():
+            block = _nested_model(field.annotation)
+            if block is not None:
+                nested.setdefault(block, (field_name, []))[1].append(name)
+    out += [(f"sessions[].{field_name} ({', '.join(names)})", block)
+            for block, (field_name, names) in nested.items()]
+    return out
+
+
+def sections() -> list:
+    """(title, model) of every section, the sessions' from the provider registry as it is now."""
+    return _BEFORE_SESSIONS + _session_sections() + _AFTER_SESSIONS
+
+
+#: The sections with the built-in providers.
+SECTIONS = sections()
 
 
 _UNIT_TYPES = {"parse_duration": "duration", "parse_rate": "bit rate", "parse_size": "size",
@@ -41,8 +79,12 @@ def _metadata(field) -> list:
 
 
 def _type_name(field) -> str:
+    if _nested_model(field.annotation) is not None:
+        return "mapping (below)" + (" or null" if type(None) in typing.get_args(field.annotation) else "")
     for item in _metadata(field):
         func = getattr(item, "func", None)
+        if getattr(func, "shows", None):
+            return func.shows
         parses = getattr(func, "parses", getattr(func, "__name__", None))
         for name, shown in _UNIT_TYPES.items():
             if parses == name:
@@ -88,7 +130,7 @@ def render() -> str:
            "The language is specified in `../shared/spec/scenario.md`; durations take units "
            "(`500us`, `2ms`, `1.5s`, `2min`), rates `bps/kbps/Mbps/Gbps` and `N/s`, sizes "
            "`B/kB/MB`; a bare number is seconds, bits per second or bytes.", ""]
-    for title, model in SECTIONS:
+    for title, model in sections():
         out += [f"## {title}", "", "| field | type | default | meaning |", "|---|---|---|---|"]
         for name, field in model.model_fields.items():
             shown = field.alias or name

@@ -43,10 +43,16 @@ class Provider:
     """Base of every provider; a call a provider does not implement fails with
     ``WSAEOPNOTSUPP``."""
 
+    #: What a session's ``provider:`` says (mpsim.protocols.registry registers it by it).
     name = "none"
+    #: Winsock's ``XP1_*`` capability flags: rooted or non-rooted control and data planes.
     flags = ProviderFlag(0)
-    #: Session options the provider understands (beyond the common ones).
-    options: tuple = ()
+    #: The pydantic model (``mpsim.core.schema.Strict``) of the session options it takes
+    #: beyond the common ones (root, max_outstanding, control_size); None: none. The scenario
+    #: loader and ``Stack.add_session`` both validate with it (``Session.config``).
+    options = None
+    #: The scenario actions its sessions allow (``mpsim.protocols.registry.ACTIONS``).
+    actions: tuple = ()
 
     def __init__(self, stack):
         self.stack = stack
@@ -81,14 +87,11 @@ class Provider:
         new ``msg_id``, and ``cause`` the message being handled now) and return its packet."""
         msg_id = next(self._message_ids)
         self.sent += 1
+        session = msg.session
         self.recorder.record(self.sim.now, "proto", msg.kind, host=src, peer=dst,
-                             session=msg.session, join_id=join_id, detail=detail,
+                             session=session, join_id=join_id, detail=detail,
                              msg_id=msg_id, cause=self.cause)
-        return Packet(self.session_size(msg.session), msg, src, dst, True, msg_id)
-
-    def session_size(self, session_name) -> int:
-        """Bytes of a control message of session ``session_name``."""
-        return self.stack.sessions[session_name].control_size
+        return Packet(self.stack.sessions[session].control_size, msg, src, dst, True, msg_id)
 
     def control_arrived(self, packet, node, prev, join_id=None, handle=None) -> None:
         """A control packet reached ``node`` from ``prev``: count and record its receipt,
@@ -107,7 +110,11 @@ class Provider:
             self._handle_caused(handle, msg, node, prev, packet.msg_id)
 
     def _handle_caused(self, handle, msg, node, prev, msg_id) -> None:
-        self.caused_by(msg_id, handle, msg, node, prev)
+        outer, self.cause = self.cause, msg_id       # caused_by, inlined: once per message
+        try:
+            handle(msg, node, prev)
+        finally:
+            self.cause = outer
 
     def caused_by(self, msg_id, fn, *args):
         """Call ``fn(*args)`` with ``cause`` set to ``msg_id``: what it sends answers or

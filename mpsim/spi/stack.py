@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from mpsim.core.errors import ParameterError, SocketError, TopologyError
+from mpsim.core.schema import parse_options
 from mpsim.core.units import parse_size
 from mpsim.spi.constants import C_ROLES, D_ROLES, ProviderFlag, SocketFlag, WsaError
 from mpsim.spi.joins import JoinTable
@@ -10,6 +11,20 @@ from mpsim.spi.socket import MultipointSocket
 
 #: A plain socket's flags: no multipoint role.
 NO_ROLES = SocketFlag(0)
+
+
+def root_problem(provider, root) -> str | None:
+    """What is wrong with ``root`` for a session of ``provider`` (a class or an instance),
+    or None: a rooted control plane needs a root host, a non-rooted one has none."""
+    name = provider.name
+    article = "an" if name[:1] in "aeiou" else "a"
+    rooted = bool(provider.flags & ProviderFlag.XP1_MULTIPOINT_CONTROL_PLANE)
+    if rooted and root is None:
+        return f"{article} {name} session needs a root host; allowed: a host's name"
+    if not rooted and root is not None:
+        return (f"{article} {name} session has no root (its control plane is non-rooted); "
+                "allowed: leave 'root' out")
+    return None
 
 
 class Session:
@@ -26,8 +41,9 @@ class Session:
     control_size : int
         Bytes of every control message.
     options : dict
-        Provider-specific settings (``timers``, ``group``, ``rp``, ``igmp`` ...),
-        checked by the provider's ``open_session``.
+        Provider-specific settings (``timers``, ``group``, ``rp``, ``igmp`` ...) as the
+        caller gave them; ``Stack.add_session`` validates them with the provider's
+        ``options`` model into ``config``, which the provider's ``open_session`` reads.
     """
 
     def __init__(self, name: str, provider, *, root=None, max_outstanding: int = 1,
@@ -44,6 +60,7 @@ class Session:
         if self.control_size <= 0:
             raise ParameterError(f"control_size = {control_size!r} is not allowed; allowed: > 0 bytes")
         self.options = options
+        self.config = None       # the options validated by the provider's options model
         self.state = None        # the provider's per-session state
 
     def __repr__(self) -> str:
@@ -121,15 +138,21 @@ class Stack:
         self.providers[provider.name] = provider
 
     def add_session(self, name: str, provider: str, **settings) -> Session:
-        """Create session ``name`` run by the provider named ``provider``."""
+        """Create session ``name`` run by the provider named ``provider``; its options
+        (plain values: ``timers={"T303": "2s"}``, ``rp=0`` ...) are checked by the
+        provider's ``options`` model, as a scenario's are."""
         if name in self.sessions:
             raise ParameterError(f"session {name!r} already exists; allowed: a new name")
         if provider not in self.providers:
             raise ParameterError(f"provider {provider!r} is not available; allowed: "
                                  + ", ".join(sorted(self.providers)))
         session = Session(name, self.providers[provider], **settings)
+        problem = root_problem(session.provider, session.root)
+        if problem is not None:
+            raise ParameterError(f"session {name!r}: {problem}")
         if session.root is not None:
             self.check_host(session.root)
+        session.config = parse_options(session.provider.options, session.options, f"session {name!r}")
         session.provider.open_session(session)
         self.sessions[name] = session
         return session

@@ -105,3 +105,47 @@ def test_data_before_the_chair_hears_accept_does_not_complete_the_join():
     assert row.t_first_data < row.t_complete
     assert [e for e in w.log("spi") if e[2] == "FD_CONNECT"] == \
         [(round(1.0 + T1 + 2 * ONE_WAY, 9), "C", "FD_CONNECT", None)]
+
+
+# -- what a conference keeps (issue 11 item 6) --------------------------------------------------
+
+def test_a_late_retransmission_is_answered_after_its_transaction_is_forgotten():
+    """The chair's REJECT is lost; the member retransmits at T1 and leaves while that copy is
+    on its way. Nothing can look the transaction up any more, but the copy that arrives
+    carries it and is refused again, as a duplicate always is."""
+    w = conference_world()
+    w.app("C", "conf").listen("reject")
+    lose_next(w.net.link("C", 0), 1)
+    w.at(1.0, w.app("M", "conf").request)
+    w.at(1.0 + T1 + 0.01, w.app("M", "conf").leave)
+    w.run(5.0)
+    assert [(t, k) for t, a, b, k in sent(w) if a == "C"] == [
+        (round(1.0 + ONE_WAY, 9), "REJECT"), (round(1.0 + T1 + ONE_WAY, 9), "REJECT")]
+    (row,) = w.joins().itertuples()
+    assert (row.outcome, row.attempts) == ("cancelled", 2)
+    conf = w.stack.session("conf").state
+    assert conf.reachable == {} and conf.closing == {}
+
+
+def test_finished_requests_are_forgotten_and_invitations_kept_for_the_chairs_closing():
+    import gc
+
+    from mpsim.protocols.conference.provider import Transaction
+    topo = Topology.from_generator("path_graph", {"n": 2}, links=LinkSpec(**CASE_LINK))
+    guests = [f"G{i}" for i in range(20)]
+    w = World(topo, {"C": 0, "M": 1, **{g: 1 for g in guests}}, providers=("conference",))
+    w.session("conf", "conference", root="C", rp=0)
+    w.app("C", "conf").listen()
+    w.app("M", "conf").listen()
+    for i, guest in enumerate(guests):
+        w.at(1.0 + i, w.app(guest, "conf").request)
+        w.at(1.5 + i, w.app(guest, "conf").leave)
+    w.at(30.0, w.app("C", "conf").invite, ["M"])
+    w.run(100.0)
+    frame = w.joins()
+    assert (frame.outcome == "connected").all() and len(frame) == 21
+    conf = w.stack.session("conf").state
+    assert list(conf.reachable) == [21]                   # the invitation: both sockets open
+    assert [tx.join.join_id for tx in conf.closing.values()] == [21]
+    gc.collect()
+    assert sum(type(o) is Transaction and o.conf is conf for o in gc.get_objects()) == 1

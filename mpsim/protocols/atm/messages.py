@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import ClassVar
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
 
 SETUP = "SETUP"
 CALL_PROCEEDING = "CALL_PROCEEDING"
@@ -33,13 +33,21 @@ WITHDRAWN = "withdrawn"
 class AtmMessage:
     """One signalling message. ``party`` is the join id (the party reference, also the
     leaf-initiated join's sequence number); None for a RELEASE of the whole call.
-    ``up`` says which way it travels on the party's route (toward the root or the leaf)."""
+    ``up`` says which way it travels on the party's route (toward the root or the leaf).
+
+    ``context`` is the provider's record of that party (``Party``: its route and what
+    every node knows of it), the simulator's stand-in for the tables each node keys on
+    the party reference. Carried with the message, it lets a late or duplicate message
+    find its party after the provider has forgotten it, and is freed with the message
+    (delivered or lost). It is not part of what the message says: not compared, not
+    shown."""
     proto: ClassVar[str] = "atm"
     kind: str
     session: str
     party: int | None
     up: bool
     cause: str | None = None
+    context: Any = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,14 +14,17 @@ root by unicast.
 
 from __future__ import annotations
 
-from mpsim.core.errors import ParameterError, SocketError
+import enum
+
+from mpsim.core.errors import SocketError
 from mpsim.net.multicast import MulticastTree
 from mpsim.net.packet import Packet
 from mpsim.protocols.atm.messages import (
     ADD_PARTY, ADD_PARTY_ACK, ADD_PARTY_REJECT, CALL_PROCEEDING, CONNECT, CONNECT_ACK, DROP_PARTY,
     DROP_PARTY_ACK, LEAF_SETUP_FAILURE, LEAF_SETUP_REQUEST, NETWORK, NO_LISTENER, NORMAL, REJECTED,
     RELEASE, SESSION_CLOSED, SETUP, TIMEOUT, WITHDRAWN, AtmData, AtmMessage)
-from mpsim.protocols.atm.timers import parse_timers
+from mpsim.protocols.atm.timers import AtmOptions
+from mpsim.protocols.registry import ROOTED_ACTIONS
 from mpsim.spi.constants import JoinFlag, ProviderFlag, WsaError
 from mpsim.spi.provider import C_LEAF, C_ROOT, Provider
 from mpsim.spi.socket import Incoming, IncomingState
@@ -42,37 +45,158 @@ ERROR_OF_CAUSE = {
 }
 
 
+class PartyState(enum.StrEnum):
+    """The root's side of a party."""
+    IDLE = "idle"              # not invited (yet): a leaf's request the root has not accepted
+    INVITING = "inviting"      # SETUP or ADD PARTY sent, no answer yet
+    ACTIVE = "active"          # connected
+    GONE = "gone"              # withdrawn, refused or cleared
+
+
+class LeafState(enum.StrEnum):
+    """The leaf's side of a party."""
+    IDLE = "idle"
+    QUEUED = "queued"          # the invitation waits at the leaf's listening socket
+    REQUESTING = "requesting"  # Way 2: LEAF SETUP REQUEST sent, T331 running
+    MEMBER = "member"
+    REFUSED = "refused"        # the leaf said no, or nobody listened: a duplicate is refused again
+    GONE = "gone"
+
+
+class Phase(enum.StrEnum):
+    """The timer that guards the root's invitation."""
+    T303 = "T303"              # SETUP sent
+    T310 = "T310"              # CALL PROCEEDING received
+    T399 = "T399"              # ADD PARTY sent
+    STUDY = "study"            # the session's stop-and-wait invite_timeout
+
+
+#: The states in which a party can be reached other than by a message for it: a socket
+#: call (``drop_leaf``, ``leave``), a failure, the release of its call, an application's
+#: answer to its queued invitation. A party in neither set is changed only by a message
+#: for it, and each message carries its party (``AtmMessage.context``).
+LIVE_STATES = frozenset({PartyState.INVITING, PartyState.ACTIVE})
+LIVE_LEAF_STATES = frozenset({LeafState.QUEUED, LeafState.REQUESTING, LeafState.MEMBER})
+
+
+def route_hops(route) -> list:
+    """The hops of a route, each as the unordered pair of its ends."""
+    return [frozenset((route[i], route[i + 1])) for i in range(len(route) - 1)]
+
+
+class PartyIndex:
+    """The live parties of a provider (``LIVE_STATES``, ``LIVE_LEAF_STATES``), by join id
+    and by the hops of their routes, so that what a socket, a failure or a release needs
+    costs what is live, not the whole history. ``Party``'s state setters keep it current;
+    a party that is not live is forgotten here (its messages, timers and queued request
+    still hold it while they exist)."""
+
+    __slots__ = ("by_join", "by_hop")
+
+    def __init__(self):
+        self.by_join: dict = {}      # join id -> Party
+        self.by_hop: dict = {}       # frozenset({a, b}) -> {join id: Party routed over a-b}
+
+    def update(self, party) -> None:
+        """Add or forget ``party`` as its states make it live or not."""
+        join_id = party.join.join_id
+        live = party.state in LIVE_STATES or party.leaf_state in LIVE_LEAF_STATES
+        if live == (join_id in self.by_join):
+            return
+        by_hop = self.by_hop
+        if live:
+            self.by_join[join_id] = party
+            for hop in route_hops(party.route):
+                by_hop.setdefault(hop, {})[join_id] = party
+            return
+        del self.by_join[join_id]
+        for hop in route_hops(party.route):
+            parties = by_hop.get(hop)
+            if parties is not None:
+                parties.pop(join_id, None)
+                if not parties:
+                    del by_hop[hop]
+
+    def get(self, join_id):
+        """The live party of join ``join_id``, or None."""
+        return self.by_join.get(join_id)
+
+    def crossing(self, hops) -> list:
+        """The live parties routed over any of ``hops``, in the order they were made
+        (join id order: a party is made when its join is)."""
+        found: dict = {}
+        for hop in hops:
+            found.update(self.by_hop.get(hop, ()))
+        return [found[join_id] for join_id in sorted(found)]
+
+
 class Party:
-    """One party of a call (one join), as every node involved sees it."""
+    """One party of a call (one join), as every node involved sees it. Setting ``state``
+    or ``leaf_state`` keeps the provider's ``PartyIndex`` and the call's per-leaf tables
+    current."""
 
-    __slots__ = ("join", "call", "root", "leaf", "route", "pos", "state", "kind", "sends",
+    __slots__ = ("join", "call", "root", "leaf", "route", "pos", "_state", "kind", "sends",
                  "timer", "phase", "way", "root_socket", "leaf_socket", "member", "incoming",
-                 "leaf_state", "requests", "leaf_timer")
+                 "_leaf_state", "requests", "leaf_timer", "_index")
 
-    def __init__(self, join, call, root, leaf, route, way):
+    def __init__(self, join, call, root, leaf, route, way, index):
         self.join = join
         self.call = call
         self.root = root
         self.leaf = leaf
         self.route = route                 # root, switches..., leaf
         self.pos = {node: i for i, node in enumerate(route)}
-        self.state = "idle"                # root side: idle | inviting | active | gone
+        self._index = index
+        self._state = PartyState.IDLE      # the root's side
         self.kind = None                   # SETUP or ADD_PARTY, chosen at the first send
         self.sends = 0                     # root's transmissions of its invitation
         self.timer = None
-        self.phase = None                  # T303 | T310 | T399 | study
+        self.phase = None                  # a Phase while inviting
         self.way = way                     # 1: root invites, 2: leaf requests
         self.root_socket = None
         self.leaf_socket = None            # root's per-leaf socket
         self.member = None                 # leaf's socket once it is a member
         self.incoming = None               # the queued Incoming (at the leaf or the root)
-        self.leaf_state = "idle"           # leaf side: idle | queued | requesting | member | refused | gone
+        self._leaf_state = LeafState.IDLE  # the leaf's side
         self.requests = 0                  # leaf's LEAF SETUP REQUEST transmissions
         self.leaf_timer = None             # the leaf's T331
+
+    @property
+    def state(self) -> PartyState:
+        return self._state
+
+    @state.setter
+    def state(self, state: PartyState) -> None:
+        self._state = state
+        self._index.update(self)
+
+    @property
+    def leaf_state(self) -> LeafState:
+        return self._leaf_state
+
+    @leaf_state.setter
+    def leaf_state(self, state: LeafState) -> None:
+        old, self._leaf_state = self._leaf_state, state
+        if old != state:
+            self.call.leaf_state_changed(self, old)
+        self._index.update(self)
 
     def next_hop(self, node, up: bool):
         i = self.pos[node] + (-1 if up else 1)
         return self.route[i] if 0 <= i < len(self.route) else None
+
+
+class SwitchParty:
+    """A switch's state for one party: the branch it leaves by (``down``), whether this
+    switch turned its ADD PARTY into a SETUP (``converted``: answers are turned back
+    here), whether its answer has passed (``active``)."""
+
+    __slots__ = ("down", "converted", "active")
+
+    def __init__(self, down, converted: bool):
+        self.down = down
+        self.converted = converted
+        self.active = False
 
 
 class SwitchCall:
@@ -82,7 +206,7 @@ class SwitchCall:
 
     def __init__(self):
         self.branches: dict = {}     # downstream node -> set of party ids
-        self.parties: dict = {}      # party id -> [downstream node, converted here, active]
+        self.parties: dict = {}      # party id -> SwitchParty
 
 
 class AtmCall:
@@ -95,7 +219,30 @@ class AtmCall:
         self.tree = tree
         self.switches: dict = {}     # node -> SwitchCall
         self.root_parties: dict = {}  # party id -> Party the root has pending or active
-        self.leaf_parties: dict = {}  # leaf host -> {party id: Party}
+        # leaf host -> {party id: Party requesting or a member there}, in the order they
+        # first became either (a request's place is kept when it becomes a member)
+        self.leaf_parties: dict = {}
+        self.queued: dict = {}       # leaf host -> {party id: Party whose invitation waits there}
+
+    def leaf_state_changed(self, party, old: LeafState) -> None:
+        """Keep ``leaf_parties`` and ``queued`` in step with ``party.leaf_state``."""
+        new, leaf, join_id = party.leaf_state, party.leaf, party.join.join_id
+        if old == LeafState.QUEUED:
+            self._forget(self.queued, leaf, join_id)
+        elif new == LeafState.QUEUED:
+            self.queued.setdefault(leaf, {})[join_id] = party
+        if new in (LeafState.REQUESTING, LeafState.MEMBER):
+            self.leaf_parties.setdefault(leaf, {})[join_id] = party
+        elif old in (LeafState.REQUESTING, LeafState.MEMBER):
+            self._forget(self.leaf_parties, leaf, join_id)
+
+    @staticmethod
+    def _forget(table, leaf, join_id) -> None:
+        parties = table.get(leaf)
+        if parties is not None:
+            parties.pop(join_id, None)
+            if not parties:
+                del table[leaf]
 
 
 class AtmProvider(Provider):
@@ -104,24 +251,31 @@ class AtmProvider(Provider):
     name = "atm"
     flags = (ProviderFlag.XP1_SUPPORT_MULTIPOINT | ProviderFlag.XP1_MULTIPOINT_CONTROL_PLANE
              | ProviderFlag.XP1_MULTIPOINT_DATA_PLANE)
-    options = ("timers",)
+    options = AtmOptions
+    actions = ROOTED_ACTIONS
 
     def __init__(self, stack):
         super().__init__(stack)
         self.calls: dict = {}
-        self.parties: dict = {}
+        self.parties = PartyIndex()
+        #: What a signalling message does where it arrives, by its kind (CONNECT ACK ends
+        #: at the first switch: it has no entry).
+        self._handlers = {
+            SETUP: self._on_invitation, ADD_PARTY: self._on_invitation,
+            CONNECT: self._on_positive, ADD_PARTY_ACK: self._on_positive,
+            RELEASE: self._on_clearing, ADD_PARTY_REJECT: self._on_clearing, DROP_PARTY: self._on_clearing,
+            CALL_PROCEEDING: self._on_call_proceeding,
+            LEAF_SETUP_REQUEST: self._on_leaf_request_hop,
+            LEAF_SETUP_FAILURE: self._on_leaf_setup_failure_hop,
+            DROP_PARTY_ACK: self._on_drop_party_ack,
+        }
         self.network.attach(None, "atm", self._receive)
         self.network.on_route_change(self._route_changed)
 
     # -- sessions ------------------------------------------------------------------
     def open_session(self, session) -> None:
-        unknown = sorted(set(session.options) - set(self.options))
-        if unknown:
-            raise ParameterError(f"session {session.name!r}: option(s) {', '.join(unknown)} do not "
-                                 f"apply to atm; allowed: {', '.join(self.options)}")
-        if session.root is None:
-            raise ParameterError(f"session {session.name!r}: an atm session needs a root host")
-        timers = parse_timers(session.options.get("timers"))
+        """``session.config`` is its ``AtmOptions``, checked by the stack (the root too)."""
+        timers = session.config.atm_timers()
         call = AtmCall(session, timers, MulticastTree(self.network, session.root, "from_root"))
         session.state = call
         self.calls[session.name] = call
@@ -132,7 +286,7 @@ class AtmProvider(Provider):
         every message that sets the party up, and clearing ones while the join is still
         undecided (a refusal, a withdrawal) — not the clearing of a member who leaves."""
         pid = None if party is None else party.join.join_id
-        msg = AtmMessage(kind, call.name, pid, up, cause)
+        msg = AtmMessage(kind, call.name, pid, up, cause, party)
         if originate and party is not None and (kind in ESTABLISHING or not party.join.done):
             party.join.messages += 1
         self.network.send_hop(self.control_packet(msg, src, dst, join_id=pid, detail=cause), src, dst)
@@ -160,38 +314,36 @@ class AtmProvider(Provider):
         if msg.party is None:                       # RELEASE of the whole call
             self._release_call_at(call, node)
             return
-        party = self.parties.get(msg.party)
+        party = msg.context
         if party is None or node not in party.pos:
             return
-        kind = msg.kind
-        if kind in (SETUP, ADD_PARTY):
-            self._on_invitation(call, party, node, prev, msg)
-        elif kind in (CONNECT, ADD_PARTY_ACK):
-            self._on_positive(call, party, node, msg)
-        elif kind in (RELEASE, ADD_PARTY_REJECT, DROP_PARTY):
-            if msg.up:
-                self._on_negative_up(call, party, node, msg)
-            else:
-                self._on_clear_down(call, party, node, msg)
-        elif kind == CALL_PROCEEDING:
-            self._on_call_proceeding(call, party)
-        elif kind == LEAF_SETUP_REQUEST:
-            if node == party.root:
-                self._on_leaf_request(call, party)
-            else:
-                self._forward(call, kind, party, node, True)
-        elif kind == LEAF_SETUP_FAILURE:
-            if node == party.leaf:
-                self._on_leaf_setup_failure(call, party, msg)
-            else:
-                self._forward(call, kind, party, node, False, msg.cause)
-        elif kind == DROP_PARTY_ACK:
-            if node == party.root:
-                if party.timer is not None:
-                    party.timer.cancel()
-            else:
-                self._forward(call, kind, party, node, True)
-        # CONNECT_ACK ends at the first switch: nothing to do.
+        handler = self._handlers.get(msg.kind)
+        if handler is not None:
+            handler(call, party, node, prev, msg)
+
+    def _on_clearing(self, call, party, node, prev, msg) -> None:
+        if msg.up:
+            self._on_negative_up(call, party, node, msg)
+        else:
+            self._on_clear_down(call, party, node, msg)
+
+    def _on_leaf_request_hop(self, call, party, node, prev, msg) -> None:
+        if node == party.root:
+            self._on_leaf_request(call, party)
+        else:
+            self._forward(call, msg.kind, party, node, True)
+
+    def _on_leaf_setup_failure_hop(self, call, party, node, prev, msg) -> None:
+        if node == party.leaf:
+            self._on_leaf_setup_failure(call, party, msg)
+        else:
+            self._forward(call, msg.kind, party, node, False, msg.cause)
+
+    def _on_drop_party_ack(self, call, party, node, prev, msg) -> None:
+        if node != party.root:
+            self._forward(call, msg.kind, party, node, True)
+        elif party.timer is not None:
+            party.timer.cancel()
 
     # -- Way 1 and Way 2: the root's invitation ----------------------------------------
     def _route(self, root, leaf):
@@ -220,17 +372,16 @@ class AtmProvider(Provider):
         if route is None:
             self.sim.call_later(0.0, root_socket.join_completed, join, WsaError.WSAENETUNREACH, leaf_socket)
             return
-        party = Party(join, call, join.root, join.leaf, route, 1)
+        party = Party(join, call, join.root, join.leaf, route, 1, self.parties)
         party.root_socket = root_socket
         party.leaf_socket = leaf_socket
-        self.parties[join.join_id] = party
         self._start_invitation(call, party)
 
     def _start_invitation(self, call, party) -> None:
         others = any(p is not party for p in call.root_parties.values())
         call.root_parties[party.join.join_id] = party
         party.kind = ADD_PARTY if others else SETUP
-        party.state = "inviting"
+        party.state = PartyState.INVITING
         self._send_invitation(call, party)
 
     def _send_invitation(self, call, party) -> None:
@@ -241,28 +392,27 @@ class AtmProvider(Provider):
         if party.timer is not None:
             party.timer.cancel()
         if timers.study:
-            party.phase, delay = "study", timers.study_timeout
+            party.phase, delay = Phase.STUDY, timers.study_timeout
         elif party.kind == SETUP:
-            party.phase, delay = "T303", timers.T303
+            party.phase, delay = Phase.T303, timers.T303
         else:
-            party.phase, delay = "T399", timers.T399
+            party.phase, delay = Phase.T399, timers.T399
         party.timer = self.sim.timer(delay, self._invitation_expired, party)
         self._send(call, party.kind, party, party.root, party.route[1], False)
 
-    def _on_call_proceeding(self, call, party) -> None:
-        if party.state == "inviting" and party.phase == "T303":
+    def _on_call_proceeding(self, call, party, node, prev, msg) -> None:
+        if party.state == PartyState.INVITING and party.phase == Phase.T303:
             party.timer.cancel()
-            party.phase = "T310"
+            party.phase = Phase.T310
             party.timer = self.sim.timer(call.timers.T310, self._invitation_expired, party)
 
     def _invitation_expired(self, party) -> None:
-        if party.state != "inviting":
+        if party.state != PartyState.INVITING:
             return
         call = party.call
         timers = call.timers
-        if party.phase == "study" and party.sends <= timers.study_retries:
-            self._send_invitation(call, party)
-        elif party.phase == "T303" and party.sends < 2:
+        if ((party.phase == Phase.STUDY and party.sends <= timers.study_retries)
+                or (party.phase == Phase.T303 and party.sends < 2)):
             self._send_invitation(call, party)
         else:
             self._give_up(call, party, WsaError.WSAETIMEDOUT, TIMEOUT)
@@ -279,7 +429,7 @@ class AtmProvider(Provider):
     def _withdraw(self, call, party, cause) -> None:
         """Send the clearing message for a party down its route (RELEASE if it is the last one)."""
         call.root_parties.pop(party.join.join_id, None)
-        party.state = "gone"
+        party.state = PartyState.GONE
         kind = DROP_PARTY if call.root_parties else RELEASE
         if party.timer is not None:
             party.timer.cancel()
@@ -297,16 +447,17 @@ class AtmProvider(Provider):
         if msg.kind == SETUP and prev == party.root:       # the root's first switch
             self._send(call, CALL_PROCEEDING, party, node, prev, True)
         down = party.next_hop(node, False)
-        state = switch.parties.get(party.join.join_id)
+        join_id = party.join.join_id
+        state = switch.parties.get(join_id)
         if state is None:
             kind = ADD_PARTY if switch.branches.get(down) else SETUP
-            state = switch.parties[party.join.join_id] = [down, msg.kind == ADD_PARTY and kind == SETUP, False]
-            switch.branches.setdefault(down, set()).add(party.join.join_id)
+            switch.parties[join_id] = SwitchParty(down, msg.kind == ADD_PARTY and kind == SETUP)
+            switch.branches.setdefault(down, set()).add(join_id)
         else:
-            kind = SETUP if state[1] or msg.kind == SETUP else ADD_PARTY
+            kind = SETUP if state.converted or msg.kind == SETUP else ADD_PARTY
         self._send(call, kind, party, node, down, False, originate=False)
 
-    def _on_positive(self, call, party, node, msg) -> None:
+    def _on_positive(self, call, party, node, prev, msg) -> None:
         if node == party.root:
             self._party_connected(call, party, msg)
             return
@@ -314,20 +465,20 @@ class AtmProvider(Provider):
         state = None if switch is None else switch.parties.get(party.join.join_id)
         if state is None:
             return                                     # stale answer: the party is gone here
-        state[2] = True
-        call.tree.graft(node, state[0])
-        kind = ADD_PARTY_ACK if state[1] or msg.kind == ADD_PARTY_ACK else CONNECT
+        state.active = True
+        call.tree.graft(node, state.down)
+        kind = ADD_PARTY_ACK if state.converted or msg.kind == ADD_PARTY_ACK else CONNECT
         self._forward(call, kind, party, node, True)
 
     def _party_connected(self, call, party, msg) -> None:
         first = party.route[1]
         if msg.kind == CONNECT:
             self._send(call, CONNECT_ACK, party, party.root, first, False)
-        if party.state != "inviting":
+        if party.state != PartyState.INVITING:
             return                                     # a duplicate answer
         party.timer.cancel()
         party.timer = None
-        party.state = "active"
+        party.state = PartyState.ACTIVE
         call.tree.graft(party.root, first)
         if party.way == 1:
             party.root_socket.join_completed(party.join, None, party.leaf_socket, party.leaf)
@@ -338,15 +489,15 @@ class AtmProvider(Provider):
     def _invitation_at_leaf(self, call, party) -> None:
         leaf = party.leaf
         state = party.leaf_state
-        if state == "member":                          # duplicate: answer again
+        if state == LeafState.MEMBER:                  # duplicate: answer again
             self._send(call, CONNECT, party, leaf, party.route[-2], True)
             return
-        if state == "queued":
+        if state == LeafState.QUEUED:
             return
-        if state == "refused":
+        if state == LeafState.REFUSED:
             self._send(call, RELEASE, party, leaf, party.route[-2], True, REJECTED)
             return
-        if state == "requesting":                      # Way 2: the root's answer
+        if state == LeafState.REQUESTING:              # Way 2: the root's answer
             party.leaf_timer.cancel()
             self._become_member(call, party, party.member)
             party.member.join_completed(party.join, None, peer=party.root)
@@ -355,10 +506,10 @@ class AtmProvider(Provider):
         host = self.stack.hosts.get(leaf)
         listener = None if host is None else host.listening(call.name, C_LEAF)
         if listener is None or party.way == 2:         # M5: nobody listens (or a stale request)
-            party.leaf_state = "refused"
+            party.leaf_state = LeafState.REFUSED
             self._send(call, RELEASE, party, leaf, party.route[-2], True, NO_LISTENER)
             return
-        party.leaf_state = "queued"
+        party.leaf_state = LeafState.QUEUED
         party.incoming = Incoming("invite", party.join, party.root, call.name, self.sim.now, party)
         listener.request_arrived(party.incoming)
 
@@ -369,16 +520,16 @@ class AtmProvider(Provider):
             self._become_member(call, party, member_socket)
             self._send(call, CONNECT, party, party.leaf, party.route[-2], True)
         else:
-            party.leaf_state = "refused"
+            party.leaf_state = LeafState.REFUSED
             self._send(call, RELEASE, party, party.leaf, party.route[-2], True, REJECTED)
 
     def _become_member(self, call, party, sock) -> None:
-        party.leaf_state = "member"
+        party.leaf_state = LeafState.MEMBER            # (and in call.leaf_parties)
         party.member = sock
-        call.leaf_parties.setdefault(party.leaf, {})[party.join.join_id] = party
         if sock.jl_flags != JoinFlag.JL_SENDER_ONLY:
             join = party.join
-            call.tree.subscribe(party.leaf, lambda packet, link: sock.data_arrived(packet.size, join, packet.src))
+            call.tree.subscribe(party.leaf,
+                                lambda packet, link: sock.data_arrived(packet.size, join, packet.src))
 
     # -- Way 2: the leaf asks -------------------------------------------------------------
     def request(self, join, leaf_socket) -> None:
@@ -387,11 +538,9 @@ class AtmProvider(Provider):
         if route is None:
             self.sim.call_later(0.0, leaf_socket.join_completed, join, WsaError.WSAENETUNREACH)
             return
-        party = Party(join, call, join.root, join.leaf, route, 2)
+        party = Party(join, call, join.root, join.leaf, route, 2, self.parties)
         party.member = leaf_socket
-        party.leaf_state = "requesting"
-        self.parties[join.join_id] = party
-        call.leaf_parties.setdefault(party.leaf, {})[join.join_id] = party
+        party.leaf_state = LeafState.REQUESTING        # (and in call.leaf_parties)
         self._send_request(call, party)
 
     def _send_request(self, call, party) -> None:
@@ -401,13 +550,13 @@ class AtmProvider(Provider):
         self._send(call, LEAF_SETUP_REQUEST, party, party.leaf, party.route[-2], True)
 
     def _request_expired(self, party) -> None:
-        if party.leaf_state != "requesting":
+        if party.leaf_state != LeafState.REQUESTING:
             return
         call = party.call
         if party.requests < 2:
             self._send_request(call, party)
             return
-        party.leaf_state = "gone"
+        party.leaf_state = LeafState.GONE
         self._send(call, RELEASE, party, party.leaf, party.route[-2], True, WITHDRAWN)
         party.member.join_completed(party.join, WsaError.WSAETIMEDOUT, peer=party.root)
 
@@ -415,9 +564,9 @@ class AtmProvider(Provider):
         root = party.root
         if party.incoming is not None:                 # a duplicate request
             state = party.incoming.state
-            if state == "rejected":
+            if state == IncomingState.REJECTED:
                 self._send(call, LEAF_SETUP_FAILURE, party, root, party.route[1], False, REJECTED)
-            elif state == "accepted" and party.state == "inviting":
+            elif state == IncomingState.ACCEPTED and party.state == PartyState.INVITING:
                 self._send_invitation(call, party)
             return
         host = self.stack.hosts.get(root)
@@ -451,10 +600,10 @@ class AtmProvider(Provider):
                     self.answer_request(incoming, False)
 
     def _on_leaf_setup_failure(self, call, party, msg) -> None:
-        if party.leaf_state != "requesting":
+        if party.leaf_state != LeafState.REQUESTING:
             return
         party.leaf_timer.cancel()
-        party.leaf_state = "refused"
+        party.leaf_state = LeafState.REFUSED
         party.member.join_completed(party.join, ERROR_OF_CAUSE.get(msg.cause, WsaError.WSAECONNREFUSED),
                                 peer=party.root)
 
@@ -466,12 +615,12 @@ class AtmProvider(Provider):
             return None, None
         state = switch.parties.pop(party.join.join_id, None)
         if state is not None:
-            branch = switch.branches.get(state[0])
+            branch = switch.branches.get(state.down)
             if branch is not None:
                 branch.discard(party.join.join_id)
                 if not branch:
-                    del switch.branches[state[0]]
-                    call.tree.prune(node, state[0])
+                    del switch.branches[state.down]
+                    call.tree.prune(node, state.down)
         if not switch.parties:
             del call.switches[node]
             switch = None
@@ -486,10 +635,9 @@ class AtmProvider(Provider):
         if state is None:
             self._forward(call, msg.kind, party, node, True, msg.cause)
             return
-        if switch is not None:         # other parties remain here: clear just this one
-            kind = DROP_PARTY if state[2] else ADD_PARTY_REJECT
-        else:
-            kind = RELEASE
+        # The last party here releases the call on this branch; otherwise clear just this one.
+        last = switch is None
+        kind = RELEASE if last else (DROP_PARTY if state.active else ADD_PARTY_REJECT)
         self._forward(call, kind, party, node, True, msg.cause)
 
     def _cleared_at_root(self, call, party, msg) -> None:
@@ -497,11 +645,11 @@ class AtmProvider(Provider):
         if party.incoming is not None and party.incoming.state.open:
             party.root_socket.request_withdrawn(party.incoming)      # M6: the requester gave up
             return
-        if party.state not in ("inviting", "active"):
+        if party.state not in LIVE_STATES:
             return
-        was_active = party.state == "active"
+        was_active = party.state == PartyState.ACTIVE
         call.root_parties.pop(party.join.join_id, None)
-        party.state = "gone"
+        party.state = PartyState.GONE
         if party.timer is not None:
             party.timer.cancel()
             party.timer = None
@@ -518,7 +666,7 @@ class AtmProvider(Provider):
             party.leaf_socket.closed_by_peer(error, party.leaf)
 
     def _prune_root(self, call) -> None:
-        if not any(p.state == "active" for p in call.root_parties.values()):
+        if not any(p.state == PartyState.ACTIVE for p in call.root_parties.values()):
             for link in list(call.tree.out.get(call.session.root, ())):
                 call.tree.prune(link.src, link.dst)
 
@@ -534,8 +682,8 @@ class AtmProvider(Provider):
     def _cleared_at_leaf(self, call, party, msg) -> None:
         state = party.leaf_state
         cause = msg.cause
-        if state == "queued":
-            party.leaf_state = "gone"
+        if state == LeafState.QUEUED:
+            party.leaf_state = LeafState.GONE
             if party.incoming is not None:
                 host = self.stack.hosts.get(party.leaf)
                 listener = host.listening(call.name, C_LEAF) if host else None
@@ -544,13 +692,13 @@ class AtmProvider(Provider):
                 else:
                     party.incoming.state = IncomingState.WITHDRAWN
             return
-        if state == "requesting":
+        if state == LeafState.REQUESTING:
             party.leaf_timer.cancel()
-            party.leaf_state = "gone"
+            party.leaf_state = LeafState.GONE
             party.member.join_completed(party.join, ERROR_OF_CAUSE.get(cause, WsaError.WSAECONNRESET),
                                     peer=party.root)
             return
-        if state != "member":
+        if state != LeafState.MEMBER:
             return
         self._leave_locally(call, party)
         if msg.kind == DROP_PARTY and cause == NORMAL:
@@ -558,16 +706,15 @@ class AtmProvider(Provider):
         party.member.closed_by_peer(ERROR_OF_CAUSE.get(cause), party.root)      # M19
 
     def _leave_locally(self, call, party) -> None:
-        party.leaf_state = "gone"
+        party.leaf_state = LeafState.GONE              # (and out of call.leaf_parties)
         parties = call.leaf_parties.get(party.leaf, {})
-        parties.pop(party.join.join_id, None)
-        if not any(p.leaf_state == "member" for p in parties.values()):
+        if not any(p.leaf_state == LeafState.MEMBER for p in parties.values()):
             call.tree.unsubscribe(party.leaf)
 
     def drop_leaf(self, leaf_socket) -> None:
         join = leaf_socket.join
         party = self.parties.get(join.join_id) if join is not None else None
-        if party is None or party.state not in ("inviting", "active"):
+        if party is None or party.state not in LIVE_STATES:
             return
         call = party.call
         self._withdraw(call, party, NORMAL)   # released locally at once: T398 has nothing left to do
@@ -578,12 +725,12 @@ class AtmProvider(Provider):
         if party is None:
             return
         call = party.call
-        if party.leaf_state == "member":
+        if party.leaf_state == LeafState.MEMBER:
             self._leave_locally(call, party)
             self._send(call, RELEASE, party, party.leaf, party.route[-2], True, NORMAL)
-        elif party.leaf_state == "requesting":
+        elif party.leaf_state == LeafState.REQUESTING:
             party.leaf_timer.cancel()
-            party.leaf_state = "gone"
+            party.leaf_state = LeafState.GONE
             self._send(call, RELEASE, party, party.leaf, party.route[-2], True, WITHDRAWN)
 
     def close_root(self, root_socket) -> None:
@@ -596,7 +743,7 @@ class AtmProvider(Provider):
             if party.timer is not None:
                 party.timer.cancel()
                 party.timer = None
-            party.state = "gone"
+            party.state = PartyState.GONE
         call.root_parties.clear()
         root = call.session.root
         for first in firsts:
@@ -606,15 +753,7 @@ class AtmProvider(Provider):
     def _release_call_at(self, call, node) -> None:
         """The whole call is released: pass it down every branch, forget the call here."""
         if self.network.is_host(node):
-            # The call's members here, and invitations held here, end with the call. A
-            # leaf's own request is not part of the call: the root side answers it.
-            for party in list(call.leaf_parties.get(node, {}).values()):
-                if party.leaf_state == "member":
-                    msg = AtmMessage(RELEASE, call.name, party.join.join_id, False, NORMAL)
-                    self._cleared_at_leaf(call, party, msg)
-            for party in self.parties.values():
-                if party.call is call and party.leaf == node and party.leaf_state == "queued":
-                    self._cleared_at_leaf(call, party, AtmMessage(RELEASE, call.name, None, False, NORMAL))
+            self._release_at_host(call, node)
             return
         switch = call.switches.pop(node, None)
         if switch is None:
@@ -622,6 +761,20 @@ class AtmProvider(Provider):
         for down in switch.branches:
             call.tree.prune(node, down)
             self._send(call, RELEASE, None, node, down, False, SESSION_CLOSED, originate=False)
+
+    def _release_at_host(self, call, host) -> None:
+        """The call's members at ``host``, and invitations held there, end with the call
+        (the queued ones in the order their parties were made). A leaf's own request is
+        not part of the call: the root side answers it."""
+        for party in list(call.leaf_parties.get(host, {}).values()):
+            if party.leaf_state == LeafState.MEMBER:
+                msg = AtmMessage(RELEASE, call.name, party.join.join_id, False, NORMAL)
+                self._cleared_at_leaf(call, party, msg)
+        queued = call.queued.get(host)
+        for join_id in sorted(queued) if queued else ():
+            party = queued.get(join_id)
+            if party is not None and party.leaf_state == LeafState.QUEUED:
+                self._cleared_at_leaf(call, party, AtmMessage(RELEASE, call.name, None, False, NORMAL))
 
     # -- failures (M21) ---------------------------------------------------------------------
     def _route_changed(self, event, u, v) -> None:
@@ -632,9 +785,16 @@ class AtmProvider(Provider):
             self.sim.call_later(delay, self._detect, event, u, v)
 
     def _detect(self, event, u, v) -> None:
+        """The switches notice the failure: clear every connected party whose route crosses
+        the failed link (or a link of the failed node), in the order the parties were made.
+        Only the live parties routed over it are looked at (``PartyIndex.crossing``)."""
         network = self.network
-        for party in list(self.parties.values()):
-            if party.state != "active" and party.leaf_state != "member":
+        if event == "LINK_DOWN":
+            hops = [frozenset((u, v))]
+        else:
+            hops = [frozenset((u, w)) for w in network.adjacency[u]]
+        for party in self.parties.crossing(hops):
+            if party.state != PartyState.ACTIVE and party.leaf_state != LeafState.MEMBER:
                 continue
             route = party.route
             for i in range(len(route) - 1):
@@ -686,6 +846,6 @@ class AtmProvider(Provider):
         if call is None or node != call.session.root:
             return
         for party in call.root_parties.values():
-            if party.leaf == packet.msg.sender and party.state == "active":
+            if party.leaf == packet.msg.sender and party.state == PartyState.ACTIVE:
                 party.leaf_socket.data_arrived(packet.size, None, party.leaf)
                 return

@@ -1,4 +1,5 @@
-"""ATM signalling timers, their defaults and sources (protocols.md).
+"""ATM signalling timers, their defaults and sources (protocols.md), and the options
+schema of an ``atm`` session (``AtmOptions``).
 
 | timer | started by | default | on expiry |
 |---|---|---|---|
@@ -28,10 +29,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Annotated
+
+from pydantic import BeforeValidator, Field
 
 from mpsim.core.errors import ParameterError
+from mpsim.core.schema import MIN_PERIOD, Strict, named_period, parse_options
 from mpsim.core.text import short
-from mpsim.core.units import parse_period
 
 DEFAULTS = {"T303": 4.0, "T310": 10.0, "T398": 4.0, "T399": 14.0, "T331": 60.0, "t_detect": 7.0}
 
@@ -61,27 +65,54 @@ class AtmTimers:
         return 1 if self.retries is None else self.retries
 
 
+def _check_retries(value):
+    if value in ("inf", "unlimited", math.inf):
+        return math.inf
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ParameterError(f"retries = {short(value)} is not allowed; allowed: an integer >= 0 "
+                             "or 'inf'")
+    return value
+
+
+_check_retries.shows = "integer >= 0 or inf"
+_period = named_period()
+
+
+class AtmTimerOptions(Strict):
+    """A session's ``timers:`` block (atm); a timer left out takes its default."""
+    T303: Annotated[float | None, _period] = Field(None, description="SETUP sent: once more on expiry, "
+                                                   f"then WSAETIMEDOUT (default 4 s; {MIN_PERIOD})")
+    T310: Annotated[float | None, _period] = Field(None, description="CALL PROCEEDING received: clear "
+                                                   f"on expiry (default 10 s; {MIN_PERIOD})")
+    T398: Annotated[float | None, _period] = Field(None, description="DROP PARTY sent: release locally "
+                                                   f"on expiry (default 4 s; {MIN_PERIOD})")
+    T399: Annotated[float | None, _period] = Field(None, description="ADD PARTY sent: drop the party on "
+                                                   f"expiry (default 14 s; {MIN_PERIOD})")
+    T331: Annotated[float | None, _period] = Field(None, description="LEAF SETUP REQUEST sent: once "
+                                                   f"more on expiry (default 60 s; {MIN_PERIOD})")
+    t_detect: Annotated[float | None, _period] = Field(None, description="how long a switch takes to "
+                                                       f"notice a broken link (default 7 s; {MIN_PERIOD})")
+    invite_timeout: Annotated[float | None, _period] = Field(
+        None, description=f"stop-and-wait study: resend every invitation after this (default T303; "
+        f"{MIN_PERIOD})")
+    retries: Annotated[int | float | None, BeforeValidator(_check_retries)] = Field(
+        None, description="stop-and-wait study: resends of an invitation (default 1; an integer >= 0 "
+        "or inf)")
+
+    def params(self) -> AtmTimers:
+        """The timers, defaults filled in."""
+        return AtmTimers(**self.model_dump(exclude_none=True))
+
+
+class AtmOptions(Strict):
+    """The options of an ``atm`` session."""
+    timers: AtmTimerOptions | None = Field(None, description="timer overrides of the provider "
+                                           "defaults (spec/protocols.md)")
+
+    def atm_timers(self) -> AtmTimers:
+        return AtmTimers() if self.timers is None else self.timers.params()
+
+
 def parse_timers(spec: dict | None) -> AtmTimers:
     """Timers from a session's ``timers`` mapping (durations with units; ``retries`` a count)."""
-    spec = dict(spec or {})
-    allowed = (*DEFAULTS, "invite_timeout", "retries")
-    unknown = sorted(set(spec) - set(allowed))
-    if unknown:
-        raise ParameterError(f"unknown atm timer(s) {', '.join(map(short, unknown))}; allowed: "
-                             + ", ".join(allowed))
-    values = {}
-    for name, value in spec.items():
-        if name == "retries":
-            if value in ("inf", "unlimited", math.inf):
-                values[name] = math.inf
-            elif isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                raise ParameterError(f"retries = {short(value)} is not allowed; allowed: an integer >= 0 "
-                                     "or 'inf'")
-            else:
-                values[name] = value
-        else:
-            try:
-                values[name] = parse_period(value)
-            except ParameterError as exc:
-                raise ParameterError(f"{name} = {exc}") from None
-    return AtmTimers(**values)
+    return parse_options(AtmTimerOptions, spec, "atm timers").params()

@@ -1,4 +1,5 @@
-"""IGMP and PIM-SM parameters with their defaults and sources (protocols.md).
+"""IGMP and PIM-SM parameters with their defaults and sources (protocols.md), and the
+options schema of an IP multicast session (``IpmcOptions``).
 
 IGMP: RFC 2236 §8 (v2), RFC 3376 §8 (v3); Linux ``net/ipv4/igmp.c`` (v2 URI 10 s,
 v3 URI 1 s). PIM-SM: RFC 7761 §4.11. Every value can be overridden per session
@@ -9,11 +10,16 @@ report or refresh interval freezes the clock.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
+import ipaddress
+from dataclasses import dataclass, replace
+from typing import Annotated
+
+from pydantic import BeforeValidator, Field, StrictBool, field_validator
 
 from mpsim.core.errors import ParameterError
+from mpsim.core.schema import (MIN_PERIOD, Period, Strict, TopologyNode, count_validator, named_count,
+                               named_period, node_validator, parse_options)
 from mpsim.core.text import short
-from mpsim.core.units import parse_period
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,40 +50,105 @@ class PimParams:
     holdtime: float = 210.0
 
 
-_COUNTS = {"version", "robustness", "startup_query_count", "last_member_query_count"}
+def _check_version(value):
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ParameterError(f"igmp.version = {short(value)} is not allowed; allowed: an integer >= 1")
+    if value not in (2, 3):
+        raise ParameterError(f"igmp.version = {value!r} is not allowed; allowed: 2, 3")
+    return value
 
 
-def _parse(cls, spec, what):
-    spec = dict(spec or {})
-    names = [f.name for f in fields(cls)]
-    unknown = sorted(set(spec) - set(names))
-    if unknown:
-        raise ParameterError(f"unknown {what} parameter(s) {', '.join(map(short, unknown))}; "
-                             f"allowed: {', '.join(names)}")
-    values = {}
-    for name, value in spec.items():
-        if name in _COUNTS:
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ParameterError(f"{what}.{name} = {short(value)} is not allowed; allowed: an "
-                                     "integer >= 1")
-            values[name] = value
-        else:
-            try:
-                values[name] = parse_period(value)
-            except ParameterError as exc:
-                raise ParameterError(f"{what}.{name} = {exc}") from None
-    return values
+_check_version.shows = "2 | 3"
+_version = BeforeValidator(_check_version)
+_count = named_count("igmp.")
+_period = named_period("igmp.")
 
 
-def parse_igmp(spec) -> IgmpParams:
+class IgmpOptions(Strict):
+    """A session's ``igmp:`` block; a parameter left out takes its version's default."""
+    version: Annotated[int | None, _version] = Field(None, description="2 (default) or 3; picks that "
+                                                     "version's defaults")
+    robustness: Annotated[int | None, _count] = Field(None, description="robustness variable "
+                                                      "(default 2)")
+    query_interval: Annotated[float | None, _period] = Field(
+        None, description=f"general query interval (default 125 s; {MIN_PERIOD})")
+    query_response_interval: Annotated[float | None, _period] = Field(
+        None, description=f"max response time of a general query (default 10 s; {MIN_PERIOD})")
+    startup_query_interval: Annotated[float | None, _period] = Field(
+        None, description=f"interval of the startup queries (default 31.25 s; {MIN_PERIOD})")
+    startup_query_count: Annotated[int | None, _count] = Field(None, description="startup queries "
+                                                               "(default 2)")
+    last_member_query_interval: Annotated[float | None, _period] = Field(
+        None, description=f"interval of the group-specific queries after a leave (default 1 s; "
+        f"{MIN_PERIOD})")
+    last_member_query_count: Annotated[int | None, _count] = Field(
+        None, description="group-specific queries after a leave (default 2)")
+    unsolicited_report_interval: Annotated[float | None, _period] = Field(
+        None, description=f"spread of a new member's repeated reports (default 10 s for v2, 1 s "
+        f"for v3; {MIN_PERIOD})")
+
+
+class PimOptions(Strict):
+    """A session's ``pim:`` block."""
+    t_periodic: Annotated[float | None, named_period("pim.")] = Field(
+        None, description=f"Join refresh period (default 60 s; {MIN_PERIOD})")
+    holdtime: Annotated[float | None, named_period("pim.")] = Field(
+        None, description=f"downstream state expires this long after its last Join (default "
+        f"210 s; {MIN_PERIOD})")
+
+
+def igmp_params(options: IgmpOptions | None) -> IgmpParams:
     """IGMP parameters; ``version`` 2 (default) or 3 picks that version's defaults."""
-    values = _parse(IgmpParams, spec, "igmp")
+    values = {} if options is None else options.model_dump(exclude_none=True)
     version = values.get("version", 2)
-    if version not in (2, 3):
-        raise ParameterError(f"igmp.version = {version!r} is not allowed; allowed: 2, 3")
     base = IgmpParams(version=version, unsolicited_report_interval=10.0 if version == 2 else 1.0)
     return replace(base, **values)
 
 
+def pim_params(options: PimOptions | None) -> PimParams:
+    return PimParams(**({} if options is None else options.model_dump(exclude_none=True)))
+
+
+def parse_igmp(spec) -> IgmpParams:
+    """IGMP parameters from an ``igmp`` mapping (durations with units)."""
+    return igmp_params(parse_options(IgmpOptions, spec, "igmp"))
+
+
 def parse_pim(spec) -> PimParams:
-    return PimParams(**_parse(PimParams, spec, "pim"))
+    """PIM parameters from a ``pim`` mapping (durations with units)."""
+    return pim_params(parse_options(PimOptions, spec, "pim"))
+
+
+def _check_group(value):
+    if value is None:
+        return value
+    try:
+        multicast = ipaddress.ip_address(value).is_multicast
+    except ValueError:
+        multicast = False
+    if not multicast:
+        raise ValueError(f"{short(value)} is not an IP multicast group address; allowed: an address "
+                         "in 224.0.0.0/4 (e.g. 239.1.1.1) or ff00::/8")
+    return value
+
+
+class IpmcOptions(Strict):
+    """The options of an ``ipmc`` session (and of a conference's group)."""
+    group: str | None = Field(None, description="IP multicast group address")
+    rp: TopologyNode = Field(description="rendezvous point (a topology node)")
+    igmp: IgmpOptions | None = Field(None, description="IGMP parameters, e.g. {version: 3}; each "
+                                     f"interval {MIN_PERIOD}")
+    pim: PimOptions | None = Field(None, description=f"PIM parameters (t_periodic, holdtime), each "
+                                   f"{MIN_PERIOD}")
+    scope: int | None = Field(None, ge=1, description="multicast hop limit in routers (default none)")
+    loopback: StrictBool = Field(True, description="a sender also receives its own data (M15)")
+    give_up: Period | None = Field(None, description="a non-rooted join with no data by then is "
+                                   f"timed_out ({MIN_PERIOD})")
+
+    _ipmc_nodes = node_validator("rp")
+    _ipmc_counts = count_validator("scope")
+
+    @field_validator("group")
+    @classmethod
+    def check_group(cls, value):
+        return _check_group(value)

@@ -70,7 +70,7 @@ def _delays_from(links, link_delays):
         for column in ("delay", "propagation"):
             if column in links:
                 return {(str(s), str(d)): float(v)
-                        for s, d, v in zip(links["src"], links["dst"], links[column]) if v == v}
+                        for s, d, v in zip(links["src"], links["dst"], links[column], strict=True) if v == v}
     return None
 
 

@@ -1,7 +1,8 @@
 """The trace recorder: every layer appends event records here; tables come out at the end.
 
-Appending is one tuple append (the hot path pays nothing more). Every
-``CHUNK`` rows the tuples are turned into one columnar Arrow record batch, so a
+Appending extends one flat list by a row's values (the hot path pays nothing more:
+columns are then strided slices of it, far cheaper than transposing tuples). Every
+``CHUNK`` rows the values are turned into one columnar Arrow record batch, so a
 long run holds its trace as compact columns rather than millions of tuples.
 The schema is DESIGN.md's ``events.parquet``, with two columns added (by issue 11,
 documented in the README's outputs section): ``msg_id``, the id of the message a
@@ -34,6 +35,7 @@ SCHEMA = pa.schema([
     ("cause", pa.int64()),
 ])
 COLUMNS = tuple(SCHEMA.names)
+WIDTH = len(COLUMNS)
 _TEXT_COLUMNS = {"host", "layer", "event", "peer", "session", "error", "detail"}
 
 
@@ -43,6 +45,24 @@ def _text(value):
     if isinstance(value, enum.Enum):
         return value.name
     return str(value)
+
+
+def _texts(values) -> list:
+    """``_text`` of every value, converting each distinct value once (a column holds few).
+
+    Equal values of two non-text types (``3`` and an ``IntEnum`` 3) may convert
+    differently and so cannot share a dictionary entry, and unhashable ones cannot have
+    one: then each value is converted on its own.
+    """
+    try:
+        kinds = {kind for kind in set(map(type, values)) if not issubclass(kind, str)}
+        kinds.discard(type(None))
+        if len(kinds) <= 1:
+            texts = {value: _text(value) for value in set(values)}
+            return list(map(texts.__getitem__, values))
+    except TypeError:
+        pass
+    return [_text(value) for value in values]
 
 
 class Recorder:
@@ -59,30 +79,32 @@ class Recorder:
 
     def __init__(self, packets: bool = False):
         self.packets = packets
-        self._rows: list[tuple] = []
+        self._rows: list = []                 # flat: WIDTH values per row
         self._batches: list[pa.RecordBatch] = []
         self.count = 0
+        self._limit = self.CHUNK * WIDTH
 
     def record(self, time, layer, event, *, host=None, peer=None, socket=None, session=None,
                join_id=None, error=None, detail=None, msg_id=None, cause=None) -> None:
         """Append one record (see ``COLUMNS``); ``host``/``peer`` may be node ids, ``error`` an enum."""
         rows = self._rows
-        rows.append((time, host, socket, layer, event, peer, session, join_id, error, detail,
-                     msg_id, cause))
-        if len(rows) >= self.CHUNK:
+        rows += (time, host, socket, layer, event, peer, session, join_id, error, detail,
+                 msg_id, cause)
+        if len(rows) >= self._limit:
             self._flush()
 
     def __len__(self) -> int:
-        return len(self._rows) + sum(b.num_rows for b in self._batches)
+        return len(self._rows) // WIDTH + sum(b.num_rows for b in self._batches)
 
     def _flush(self) -> None:
         if not self._rows:
             return
-        columns = list(zip(*self._rows, strict=True))
+        rows = self._rows
         arrays = []
-        for name, values in zip(COLUMNS, columns, strict=True):
+        for index, name in enumerate(COLUMNS):
+            values = rows[index::WIDTH]
             if name in _TEXT_COLUMNS:
-                values = [v if v is None or v.__class__ is str else _text(v) for v in values]
+                values = _texts(values)
             arrays.append(pa.array(values, type=SCHEMA.field(name).type))
         self._batches.append(pa.RecordBatch.from_arrays(arrays, schema=SCHEMA))
         self._rows = []

@@ -101,3 +101,33 @@ def test_equal_content_gives_identical_parquet_bytes(tmp_path):
 
 def test_packets_flag():
     assert Recorder(packets=True).packets and not Recorder().packets
+
+
+class Code(enum.IntEnum):
+    THREE = 3
+
+
+class Kind(enum.StrEnum):
+    SETUP = "SETUP"
+
+
+def test_equal_values_of_different_types_keep_their_own_text():
+    """Each distinct value is converted once; ``3`` and ``Code.THREE`` are equal (one
+    dictionary key) yet convert to "3" and "THREE", and a StrEnum is its value."""
+    rec = Recorder()
+    for value in (3, Code.THREE, 3, True, 1, Kind.SETUP, "SETUP", None):
+        rec.record(0.0, "net", Kind.SETUP, host=value, detail=value)
+    expected = ["3", "THREE", "3", "True", "1", "SETUP", "SETUP", None]
+    table = rec.table()
+    assert table.column("host").to_pylist() == expected
+    assert table.column("detail").to_pylist() == expected
+    assert table.column("event").to_pylist() == ["SETUP"] * 8
+
+
+def test_a_column_of_node_ids_and_names_converts_each_value():
+    rec = Recorder()
+    for i in range(50):
+        rec.record(float(i), "net", "SEND", host=i % 7 if i % 2 else f"h{i % 3}", peer=None)
+    hosts = rec.table().column("host").to_pylist()
+    assert hosts == [str(i % 7) if i % 2 else f"h{i % 3}" for i in range(50)]
+    assert rec.table().column("peer").null_count == 50

@@ -52,6 +52,17 @@ def test_a_pool_is_never_larger_than_the_runs_to_make():
         pool.close()
 
 
+def outputs_of(plans, tasks, start_method):
+    """Each task's (joins, summary) bytes from a two-worker pool, which must have been
+    started by ``start_method``."""
+    pool = make_executor(plans, jobs=2)
+    try:
+        assert pool.start_method == start_method
+        return {o.task: (o.joins, o.summary) for o in pool.run(tasks)}
+    finally:
+        pool.close()
+
+
 def test_a_process_with_threads_forks_its_workers_from_a_server_with_the_same_results():
     """Forking a process that runs threads can deadlock the child: then the workers come
     from a forkserver instead, and give the same bytes."""
@@ -64,22 +75,12 @@ def test_a_process_with_threads_forks_its_workers_from_a_server_with_the_same_re
     plan = load_sweep(TINY)
     plans = {p.index: p.plan for p in plan.points}
     tasks = [Task(p, r, replication_seed(3, r)) for p in range(2) for r in range(2)]
-    alone = make_executor(plans, jobs=2)
-    try:
-        assert alone.start_method == "fork"
-        forked = {o.task: (o.joins, o.summary) for o in alone.run(tasks)}
-    finally:
-        alone.close()
+    forked = outputs_of(plans, tasks, "fork")
     stop = threading.Event()
     thread = threading.Thread(target=stop.wait, daemon=True)
     thread.start()
     try:
-        served = make_executor(plans, jobs=2)
-        try:
-            assert served.start_method == "forkserver"
-            from_server = {o.task: (o.joins, o.summary) for o in served.run(tasks)}
-        finally:
-            served.close()
+        from_server = outputs_of(plans, tasks, "forkserver")
     finally:
         stop.set()
         thread.join()

@@ -353,13 +353,18 @@ class ConferenceProvider(Provider):
         join = socket.join
         return None if join is None else socket.session.state.reachable.get(join.join_id)
 
+    @staticmethod
+    def _stop_calling(tx, way: int) -> None:
+        """The side that asked (the chair in Way 1, the member in Way 2) stops its request."""
+        if tx.state == Calling.CALLING and tx.way == way:
+            tx.state = Calling.DONE
+            tx.timer.cancel()
+
     def drop_leaf(self, leaf_socket) -> None:
         tx = self._reached(leaf_socket)
         if tx is None:
             return
-        if tx.state == Calling.CALLING and tx.way == 1:
-            tx.state = Calling.DONE
-            tx.timer.cancel()
+        self._stop_calling(tx, way=1)
         self._send_conf(tx, BYE, tx.chair, tx.member)
         tx.conf.track(tx)
 
@@ -367,9 +372,7 @@ class ConferenceProvider(Provider):
         tx = self._reached(socket)
         if tx is None:
             return
-        if tx.state == Calling.CALLING and tx.way == 2:
-            tx.state = Calling.DONE
-            tx.timer.cancel()
+        self._stop_calling(tx, way=2)
         if socket.connected or tx.member_state == Membership.MEMBER:
             tx.member_state = Membership.GONE
             self.membership.drop_member(tx.conf.group, socket)
@@ -379,9 +382,7 @@ class ConferenceProvider(Provider):
     def close_root(self, root_socket) -> None:
         conf = root_socket.session.state
         for tx in [conf.closing[seq] for seq in sorted(conf.closing)]:
-            if tx.state == Calling.CALLING and tx.way == 1:
-                tx.state = Calling.DONE
-                tx.timer.cancel()
+            self._stop_calling(tx, way=1)
             self._send_conf(tx, BYE, tx.chair, tx.member, "closed")
         for tx in list(conf.reachable.values()):
             conf.track(tx)

@@ -12,6 +12,11 @@ from mpsim.spi import Stack
 CASE_LINK = dict(delay="10ms", bandwidth="1Mbps", queue=64)
 HOP = 0.010 + 100 * 8 / 1e6          # 10.8 ms: one hop of a 100 B message
 ONE_WAY = 3 * HOP                    # 32.4 ms: host - switch - switch - host
+#: SSCOP's frames on those links (protocols.md: POLL 8 B, STAT 12 B + 8 B per gap).
+POLL_TX = 8 * 8 / 1e6                # 64 us: a POLL's serialization at 1 Mbps
+STAT_TX = 12 * 8 / 1e6               # 96 us: a STAT's with no gap
+POLL_HOP = 0.010 + POLL_TX           # 10.064 ms
+STAT_HOP = 0.010 + STAT_TX           # 10.096 ms
 
 
 class World:
@@ -71,6 +76,16 @@ def sent(world):
     frame = world.events("proto")
     frame = frame[frame.detail.fillna("") != "recv"]
     return [(round(t, 9), h, p, e) for t, h, p, e in zip(frame.time, frame.host, frame.peer, frame.event)]
+
+
+#: SSCOP's own frames (mpsim.protocols.atm.sscop): sent by every hop under atm signalling,
+#: not signalling messages themselves.
+SSCOP_FRAMES = frozenset({"POLL", "STAT", "USTAT"})
+
+
+def signalling(world):
+    """``sent(world)`` without SSCOP's POLL, STAT and USTAT: the signalling messages only."""
+    return [row for row in sent(world) if row[3] not in SSCOP_FRAMES]
 
 
 def chain(seed=1, leaves=("L",), links=None, access=None, overrides=None, **kw) -> World:

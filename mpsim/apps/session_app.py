@@ -219,14 +219,21 @@ class SessionApp:
             except SocketError as exc:
                 if exc.code == WsaError.WSATRY_AGAIN:                 # deferred: decide later
                     self._schedule_retry(incoming.t_arrival + self.policy.value)
+                    self._promise(sock, sock.pending[-1])
                     return
                 if exc.code in (WsaError.WSAECONNREFUSED, WsaError.WSAEACCES):
                     continue
-                if exc.code in (WsaError.WSAEALREADY, WsaError.WSAEWOULDBLOCK):
+                if exc.code == WsaError.WSAEWOULDBLOCK:
                     return                                             # FD_ACCEPT comes again
                 raise
             if sock.c_role == C_LEAF:
                 self.members.append(new)
+
+    def _promise(self, sock, incoming) -> None:
+        """Tell the stack when this deferring policy will decide ``incoming`` (the newest
+        request: the queue is decided in arrival order, each at its own arrival + the
+        deferral); a SIP responder sends no 100 Trying if the answer comes within 200 ms."""
+        sock.promise_answer(incoming, incoming.t_arrival + self.policy.value)
 
     def _schedule_retry(self, when: float) -> None:
         if not self._retry_scheduled:

@@ -13,6 +13,12 @@ along the current unicast routes (``add_member``/``remove_member``):
   root (a rendezvous point), as PIM (*,G) joins do (reverse-path);
 - a **source tree** (``source_tree``) follows the routes *from* the source to
   each member.
+
+A node forwards a copy only if it came from its parent link (the RPF check), so
+stale state cannot loop or duplicate. A packet with a TTL (``Packet.ttl``, IP's
+multicast scope) loses one at each node that forwards it, the node it is injected
+at included unless that is a host (the origin); a node that gets it with TTL 1
+still hands it to its local receiver but copies it onto no link.
 """
 
 from __future__ import annotations
@@ -49,12 +55,15 @@ class MulticastTree:
 
     # -- state ----------------------------------------------------------------
     def graft(self, u, v) -> bool:
-        """Add link u->v to the tree. Returns False if it was already there."""
+        """Add link u->v to the tree and make it ``v``'s parent (where ``v`` accepts the
+        group's packets from). Returns False if it was both already."""
         link = self.network.link(u, v)
         outs = self.out.setdefault(u, [])
         if link in outs:
-            return False
-        outs.append(link)
+            if self.parent.get(v) is link:
+                return False
+        else:
+            outs.append(link)
         self.parent[v] = link
         self._refresh(u)
         self._refresh(v)
@@ -144,8 +153,15 @@ class MulticastTree:
         receiver = self.receivers.get(node)
         if receiver is not None:
             receiver(packet, None)
+        outs = self.out.get(node)
+        if not outs:
+            return
+        if packet.ttl is not None and not self.network.is_host(node):
+            packet = self._spend_ttl(packet, node)
+            if packet is None:
+                return
         arrive = self._on_arrival
-        for link in self.out.get(node, ()):
+        for link in outs:
             link.transmit(packet, arrive)
 
     def _arrive(self, packet, link) -> None:
@@ -162,9 +178,20 @@ class MulticastTree:
         if receiver is not None:
             receiver(packet, link)
         if outs:
+            if packet.ttl is not None:
+                packet = self._spend_ttl(packet, link.dst)
+                if packet is None:
+                    return
             arrive = self._on_arrival
             for nxt in outs:
                 nxt.transmit(packet, arrive)
+
+    def _spend_ttl(self, packet, node):
+        """The copy ``node`` forwards (TTL one less), or None: its TTL is spent there."""
+        copy = packet.forwarded()
+        if copy is None:
+            self.network.ttl_expired(packet, node)
+        return copy
 
 
 def shared_tree(network, rp, members=(), receiver=None) -> MulticastTree:

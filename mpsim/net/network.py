@@ -10,6 +10,10 @@ move one hop per scheduled call. Three ways to move them:
   protocol at ``dst``;
 - a ``MulticastTree`` (``mpsim.net.multicast``), copied at branch points.
 
+A packet with a TTL (``Packet.ttl``) loses one at each router that forwards it,
+by unicast or on a tree, and a router that receives it with TTL 1 forwards it
+no further (``Packet.forwarded``; counted in ``ttl_drops``).
+
 A node's protocols attach with ``attach(node, proto, handler)``: a packet for
 that node is handed to ``handler(packet, link)`` by its message's ``proto``
 (``attach(None, proto, handler)`` serves every node that has no handler of its
@@ -59,6 +63,8 @@ class Network:
         self._route_listeners: list = []
         #: Packets dropped because a node had no route to their destination.
         self.no_route_drops = 0
+        #: Packets a router did not forward because their TTL was spent (IP scope).
+        self.ttl_drops = 0
         for node, data in topology.graph.nodes(data=True):
             self._add_node(node, "router", data)
         for u, v in topology.graph.edges:
@@ -175,14 +181,28 @@ class Network:
         nxt = self.routing.next_links(dst).get(node)
         if nxt is None:
             self._no_route(packet, node)
-        else:
-            nxt.transmit(packet, self._unicast_arrive)
+            return
+        if packet.ttl is not None:
+            copy = packet.forwarded()
+            if copy is None:
+                self.ttl_expired(packet, node)
+                return
+            packet = copy
+        nxt.transmit(packet, self._unicast_arrive)
 
     def _no_route(self, packet, node) -> None:
         self.no_route_drops += 1
         if packet.trace or self.sim.recorder.packets:
             self.sim.recorder.record(self.sim.now, "net", "DROP", host=node, peer=packet.dst,
                                      detail=f"{packet.kind} (no route)", msg_id=packet.msg_id)
+
+    def ttl_expired(self, packet, node) -> None:
+        """Router ``node`` got ``packet`` with TTL 1 and forwards it nowhere (not a link's
+        drop: the link delivered it)."""
+        self.ttl_drops += 1
+        if packet.trace or self.sim.recorder.packets:
+            self.sim.recorder.record(self.sim.now, "net", "DROP", host=node, peer=packet.dst,
+                                     detail=f"{packet.kind} (ttl)", msg_id=packet.msg_id)
 
     # -- failures ----------------------------------------------------------------
     def on_route_change(self, listener) -> None:

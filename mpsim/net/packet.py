@@ -21,20 +21,43 @@ class Packet:
     msg_id : int or None
         The id of the message in the trace (``Simulation.message_ids``): the
         ``msg_id`` of its send, receipt and ``net`` records.
+    ttl : int or None
+        IP's time to live (a multicast scope), None for no limit: see ``forwarded``.
 
     A multicast packet is one object shared by all its copies: routers copy
-    the reference at branch points, nothing per copy is allocated.
+    the reference at branch points, nothing per copy is allocated (a packet
+    with a TTL gets one new object per router that forwards it, as the TTL of
+    each copy is its own).
     """
 
-    __slots__ = ("size", "msg", "src", "dst", "trace", "msg_id")
+    __slots__ = ("size", "msg", "src", "dst", "trace", "msg_id", "ttl")
 
-    def __init__(self, size: int, msg=None, src=None, dst=None, trace: bool = False, msg_id=None):
+    def __init__(self, size: int, msg=None, src=None, dst=None, trace: bool = False, msg_id=None,
+                 ttl: int | None = None):
         self.size = size
         self.msg = msg
         self.src = src
         self.dst = dst
         self.trace = trace
         self.msg_id = msg_id
+        self.ttl = ttl
+
+    def forwarded(self) -> Packet | None:
+        """The copy a router sends on, with TTL one less; None if the TTL is spent.
+
+        IP's rule: the sender sets the TTL t; each router that forwards the packet
+        decrements it, and a router that receives it with TTL 1 forwards it nowhere
+        (hosts accept any copy that reaches them). So a packet crosses at most t links,
+        t - 1 routers. Only called for packets that have a TTL.
+
+        >>> p = Packet(100, ttl=2)
+        >>> p.forwarded().ttl, p.ttl, p.forwarded().forwarded()
+        (1, 2, None)
+        """
+        ttl = self.ttl
+        if ttl <= 1:
+            return None
+        return Packet(self.size, self.msg, self.src, self.dst, self.trace, self.msg_id, ttl - 1)
 
     @property
     def kind(self) -> str:

@@ -188,7 +188,9 @@ class SessionBase(Strict):
     name: str = Field(min_length=1, description="the session's name (actions and traffic use it)")
     provider: str = Field(description="the protocol under the sockets")
     root: str | None = Field(None, description="root host (rooted control plane only)")
-    max_outstanding: int = Field(1, ge=1, description="joins a root may have unanswered (M4)")
+    max_outstanding: int = Field(1, ge=1, description="join_leaf calls a root may have unanswered (M4; "
+                                 "Winsock allows 1: more is an mpsim extension for studies; "
+                                 "accepted requests do not count, M10)")
     control_size: PacketSize = Field(100, description="bytes of every control message (> 0)")
 
     _session_counts = count_validator("max_outstanding")     # (a name no options model uses)

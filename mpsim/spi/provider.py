@@ -126,6 +126,10 @@ class Provider:
         finally:
             self.cause = outer
 
+    def answer_promised(self, incoming, when: float) -> None:
+        """The application will decide ``incoming`` at ``when`` (``promise_answer``);
+        providers whose messages do not depend on it ignore it."""
+
     def _handle(self, msg, node, prev) -> None:
         """Act on a control message at ``node`` that came from ``prev`` (providers override)."""
         raise NotImplementedError

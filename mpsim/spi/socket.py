@@ -84,7 +84,6 @@ class Incoming:
         self.state = IncomingState.PENDING
         self.context = context      # the provider's own bookkeeping
         self.msg_id = None          # the message that brought it (what an answer answers)
-        self.blocked = False        # accept failed with WSAEALREADY (root at max_outstanding)
 
     @property
     def join_id(self) -> int:
@@ -118,7 +117,8 @@ class MultipointSocket:
         self.listening = False
         self.mask = root_socket.mask if root_socket is not None else FD_ALL
         self.pending: deque[Incoming] = deque()
-        self.outstanding: dict = {}          # c_root: join_id -> Join not yet answered
+        self.outstanding: dict = {}          # c_root: join_id -> join_leaf call not yet answered (M4)
+        self.admitting: dict = {}            # c_root: join_id -> accepted request not yet added (M10)
         self.leaves: dict = {}               # c_root: leaf host -> per-leaf socket
         self.root_socket = root_socket       # per-leaf: the root's session socket
         self.leaf = leaf                     # per-leaf: the leaf host it stands for
@@ -157,10 +157,10 @@ class MultipointSocket:
         if self.closed:
             self._fail(call, WsaError.WSAEINVAL, f"socket #{self.id} is closed")
 
-    def _check_multipoint(self, call: str) -> None:
+    def _check_multipoint(self, call: str, code: WsaError = WsaError.WSAEOPNOTSUPP) -> None:
         self._check_open(call)
         if not self.is_multipoint:                                               # M2
-            self._fail(call, WsaError.WSAEOPNOTSUPP, f"socket #{self.id} has no multipoint role")
+            self._fail(call, code, f"socket #{self.id} has no multipoint role")
 
     # -- calls -----------------------------------------------------------------------
     def join_leaf(self, address, flags: JoinFlag = JoinFlag.JL_BOTH, *, requested_at=None):
@@ -171,7 +171,7 @@ class MultipointSocket:
         when the application first wanted this join (a queued invitation), which
         ``t_request`` records so that queueing shows in the latency."""
         call = "JOIN_LEAF"
-        self._check_multipoint(call)
+        self._check_multipoint(call, WsaError.WSAEINVAL)     # WSAJoinLeaf: not a multipoint socket
         t_request = self.stack.sim.now if requested_at is None else requested_at
         if self.c_role == C_ROOT:
             return self._invite(call, address, t_request)
@@ -248,7 +248,8 @@ class MultipointSocket:
         asks ``condition(incoming)`` (default: accept). Returns the new socket; fails
         with WSAEINVAL (not listening), WSAEWOULDBLOCK (nothing pending), WSATRY_AGAIN
         (deferred: kept at the head), WSAECONNREFUSED (rejected), WSAEACCES (the
-        requester withdrew a held request), WSAEALREADY (a root at max_outstanding)."""
+        requester withdrew a held request). Never WSAEALREADY: ``max_outstanding``
+        limits ``join_leaf`` only, and what the provider cannot add yet waits there (M10)."""
         call = "ACCEPT"
         self._check_multipoint(call)
         if not self.listening:                                                   # M11
@@ -260,11 +261,6 @@ class MultipointSocket:
         if incoming.state is IncomingState.WITHDRAWN:                                        # M6
             self.pending.popleft()
             self._fail(call, WsaError.WSAEACCES, "the requester withdrew this request",
-                       join=join, peer=incoming.peer)
-        if self.c_role == C_ROOT and len(self.outstanding) >= self.session.max_outstanding:
-            incoming.blocked = True                                              # M10
-            self._fail(call, WsaError.WSAEALREADY,
-                       f"max_outstanding = {self.session.max_outstanding} joins already pending",
                        join=join, peer=incoming.peer)
         decision = Decision.CF_ACCEPT if condition is None else Decision(condition(incoming))
         provider = self.provider
@@ -294,10 +290,17 @@ class MultipointSocket:
                                        root_socket=self, leaf=incoming.peer)
         leaf_socket.join = join
         self.leaves[incoming.peer] = leaf_socket
-        self.outstanding[join.join_id] = join
+        self.admitting[join.join_id] = join
         self._record(call, join=join, peer=incoming.peer, detail=f"per-leaf #{leaf_socket.id}")
         provider.caused_by(incoming.msg_id, provider.answer_request, incoming, True, leaf_socket)
         return leaf_socket
+
+    def promise_answer(self, incoming: Incoming, when: float) -> None:
+        """Say that the application will decide the queued ``incoming`` at ``when``
+        (simulated seconds). Not a Winsock call: a simulated application's foresight
+        that a provider may use where a real stack would rely on its user's habits
+        (a SIP responder sends 100 Trying unless the answer comes within 200 ms)."""
+        self.provider.answer_promised(incoming, when)
 
     def accept_blocking(self, condition=None):
         """A blocking ``accept`` for a SimPy process: ``new = yield sock.accept_blocking()``.
@@ -349,24 +352,29 @@ class MultipointSocket:
         if root.leaves.get(self.leaf) is self:
             del root.leaves[self.leaf]
         pending = root.outstanding.pop(self.join.join_id, None) if self.join else None
+        if self.join is not None:
+            root.admitting.pop(self.join.join_id, None)
         # M22: closing cancels a pending join the root asked for. An accepted request
         # (Way 2) is the leaf's join: the addition is already on its way, so the leaf
         # is added and then dropped, and its join ends there.
-        if pending is not None and pending.method == "root_invite":
+        if pending is not None:
             pending.finish(self.stack.sim.now, None, "cancelled")
         self.provider.drop_leaf(self)                                            # M19
         root._slot_freed()
 
     def _close_root(self) -> None:
-        """The root closes its c_root socket: the session ends (M18)."""
+        """The root closes its c_root socket: the session ends (M18). Every per-leaf
+        socket that join_leaf or accept returned gets FD_CLOSE (a graceful close, error
+        0); invitations in flight are withdrawn; accepted requests end at the leaf."""
         for leaf_socket in list(self.leaves.values()):
+            leaf_socket.connected = False
+            leaf_socket._indicate(FD_CLOSE, None, leaf_socket.join, leaf_socket.leaf)
             leaf_socket.closed = True
-            leaf_socket._record("CLOSE", join=leaf_socket.join, peer=leaf_socket.leaf,
-                                detail="with its root")
+        self.leaves.clear()
         for join in self.outstanding.values():
-            if join.method == "root_invite":     # accepted requests end at the leaf
-                join.finish(self.stack.sim.now, WsaError.WSAECONNRESET, "cancelled")
+            join.finish(self.stack.sim.now, WsaError.WSAECONNRESET, "cancelled")
         self.outstanding.clear()
+        self.admitting.clear()
         self.provider.close_root(self)
 
     def send(self, size: int) -> None:
@@ -451,21 +459,14 @@ class MultipointSocket:
     def party_completed(self, join, error=None) -> None:
         """Way 2 at the root: the party of an accepted request is connected (or failed)."""
         root = self.root_socket if self.kind is SocketKind.PER_LEAF else self
-        if root.outstanding.pop(join.join_id, None) is not None:
-            if self.kind is SocketKind.PER_LEAF:
-                self.connected = error is None
-            root._slot_freed()
+        if root.admitting.pop(join.join_id, None) is not None and self.kind is SocketKind.PER_LEAF:
+            self.connected = error is None
 
     def _slot_freed(self) -> None:
-        """A root's outstanding join finished: tell the application (which counts its own
-        outstanding joins, as a Winsock program would), and re-announce a request that
-        accept refused for lack of room."""
+        """A root's outstanding join_leaf finished: tell the application, which counts its
+        own outstanding joins as a Winsock program would (M4)."""
         for listener in list(self.slot_listeners):
             listener()
-        if self.pending and self.pending[0].blocked and len(self.outstanding) < self.session.max_outstanding:
-            incoming = self.pending[0]
-            incoming.blocked = False
-            self._indicate(FD_ACCEPT, None, incoming.join, incoming.peer)
 
     def closed_by_peer(self, error=None, peer=None) -> None:
         """The session or this leaf's membership ended from the other side (FD_CLOSE)."""

@@ -37,7 +37,8 @@ class Session:
     root : host name or None
         The root host (rooted control plane only).
     max_outstanding : int
-        Joins a root may have unanswered at once (M4; Winsock's default is 1).
+        ``join_leaf`` calls a root may have unanswered at once (M4; Winsock allows one:
+        more is an mpsim extension for studies). Accepted requests do not count (M10).
     control_size : int
         Bytes of every control message.
     options : dict

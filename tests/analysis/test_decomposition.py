@@ -31,10 +31,12 @@ def test_c1_is_all_propagation_and_transmission():
 
 
 def test_c3_defer_200_ms_is_admission():
+    """Eight hops: the request and the SETUP (3 each), the leaf's CONNECT and its switch's
+    CONNECT ACK (C2, C3)."""
     row = parts_of(c3(), 1)
     assert row.admission == pytest.approx(0.2, abs=1e-12)
-    assert row.propagation == pytest.approx(0.06, abs=1e-12)
-    assert row.transmission_queueing == pytest.approx(0.0048, abs=1e-12)
+    assert row.propagation == pytest.approx(8 * PROPAGATION, abs=1e-12)
+    assert row.transmission_queueing == pytest.approx(8 * TRANSMISSION, abs=1e-12)
     assert row.retransmission_waits == 0 and abs(row.other) < 1e-12
 
 
@@ -90,7 +92,7 @@ def test_without_delays_the_network_time_is_reported_unsplit():
     events, joins, links = tables(c3())
     entry = latency_decomposition(events, joins, links)["leaf_request"]
     assert entry["propagation"] is None and entry["transmission_queueing"] is None
-    assert entry["transmission_queueing_propagation"] == pytest.approx(0.0648, abs=1e-12)
+    assert entry["transmission_queueing_propagation"] == pytest.approx(0.0864, abs=1e-12)   # 8 x 10.8 ms
     assert entry["admission"] == pytest.approx(0.2, abs=1e-12)
 
 

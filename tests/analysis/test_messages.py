@@ -5,13 +5,17 @@ import pytest
 
 from mpsim.analysis import control_hops, message_counts
 from tests.analysis.cases import c1, c6_lost_once, conference_lost_twice
-from tests.world import HOP
+from tests.world import HOP, POLL_HOP, STAT_HOP
 
 
 def test_message_counts_c1():
     counts = message_counts(c1().events()).set_index("kind")
-    # SETUP and CONNECT cross three links, CALL PROCEEDING and CONNECT ACK one.
-    assert counts.sent.to_dict() == {"CONNECT": 3, "SETUP": 3, "CALL_PROCEEDING": 1, "CONNECT_ACK": 1}
+    # SETUP and CONNECT cross three links, CALL PROCEEDING one, CONNECT ACK one at each end
+    # (the root's to its switch, the leaf's switch's to the leaf). SSCOP: each of the six
+    # directed hops that carried a message polls once, 1 s after its first, and the STAT
+    # answering it acknowledges them all.
+    assert counts.sent.to_dict() == {"CONNECT": 3, "SETUP": 3, "CALL_PROCEEDING": 1, "CONNECT_ACK": 2,
+                                     "POLL": 6, "STAT": 6}
     assert (counts.received == counts.sent).all() and (counts.dropped == 0).all()
 
 
@@ -23,7 +27,11 @@ def test_message_counts_with_a_loss():
 def test_every_hop_pairs_with_its_receipt_one_hop_later():
     hops = control_hops(c1().events(), c1().net.link_table())
     assert (hops.outcome == "received").all()
-    assert (hops.t_recv - hops.t_send).tolist() == pytest.approx([HOP] * len(hops), abs=1e-12)
+    # 100 B messages take HOP; SSCOP's POLL (8 B) and STAT (12 B, no gap) less.
+    one_hop = {"POLL": POLL_HOP, "STAT": STAT_HOP}
+    assert (hops.t_recv - hops.t_send).tolist() == \
+        pytest.approx([one_hop.get(kind, HOP) for kind in hops.kind], abs=1e-12)
+    assert sorted(set(hops.kind) & set(one_hop)) == ["POLL", "STAT"]
 
 
 def test_the_lost_copy_is_paired_with_its_drop_the_retransmission_with_the_receipt():

@@ -90,6 +90,52 @@ def test_root_receiver_and_injection_inside_the_tree():
     assert got == [(pytest.approx(sim.now, abs=1e-12), 3)] and sim.now == pytest.approx(0.006 + 0.004)
 
 
+@pytest.mark.parametrize("ttl, reached", [(None, [0, 1, 2, 3]), (1, [0]), (2, [0, 1]), (3, [0, 1, 2])])
+def test_ttl_each_forwarding_node_decrements_and_ttl_1_goes_no_further(ttl, reached):
+    """Receivers on routers 0..3 of a chain; the root 0 forwards too (a router injecting a
+    packet it received, as an RP does), so router j gets TTL ttl - j: a router that gets
+    TTL 1 still hands it to its receiver but copies it onto no link. One new packet per
+    forwarding router, none per link; the sender's packet is never changed."""
+    sim, net = chain(3, LinkSpec(delay="1ms", bandwidth="1Mbps"))
+    got = []
+    tree = shared_tree(net, 0, [0, 1, 2, 3], receiver=lambda p, link: got.append((p.ttl, link)))
+    packet = Packet(125, Msg(), ttl=ttl)
+    tree.send(packet)
+    sim.run()
+    assert [ttl_seen for ttl_seen, _ in got] == [None if ttl is None else ttl - j for j in reached]
+    assert [0 if link is None else link.dst for _, link in got] == reached   # the root's: no link
+    assert net.ttl_drops == (0 if ttl is None else 1) and packet.ttl == ttl
+    assert [net.link(j, j + 1).packets for j in range(3)] == [int(j + 1 in reached) for j in range(3)]
+
+
+def test_a_ttl_source_tree_rooted_at_a_host_does_not_decrement_at_the_origin():
+    sim, net = chain(1, LinkSpec())
+    net.add_host("s", 0)
+    got = []
+    tree = source_tree(net, "s", [1], receiver=lambda p, link: got.append(p.ttl))
+    tree.send(Packet(100, Msg(), ttl=2))                  # s -> 0 (TTL 2) -> 1 (TTL 1)
+    sim.run()
+    assert got == [1] and net.ttl_drops == 0
+
+
+def test_graft_of_a_stale_link_makes_it_the_parent_again():
+    """A Join arriving over a link the tree still has (stale state after a route change)
+    must move the RPF parent back to it, or the node would accept copies from nowhere."""
+    sim = Simulation(1)
+    net = Network(sim, Topology.from_generator("cycle_graph", {"n": 4}))
+    tree = MulticastTree(net, 0)
+    tree.graft(0, 1)
+    tree.graft(1, 2)
+    tree.graft(0, 3)
+    tree.graft(3, 2)                                      # 2 moved: its parent is now 3 -> 2
+    assert tree.parent[2] is net.link(3, 2) and net.link(1, 2) in tree.out[1]
+    assert tree.graft(1, 2) is True                       # back: the link was there, the parent not
+    assert tree.parent[2] is net.link(1, 2)
+    assert tree.graft(1, 2) is False
+    tree.prune(3, 2)                                      # the old branch goes; 2 keeps its parent
+    assert tree.parent[2] is net.link(1, 2)
+
+
 def test_graft_prune_and_member_removal():
     sim, net = chain(3, LinkSpec())
     net.add_host("a", 2)

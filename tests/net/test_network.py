@@ -125,6 +125,28 @@ def test_unicast_follows_a_route_change_mid_path():
     assert net.link(1, 0).packets == 1 and net.link(1, 2).packets == 0
 
 
+@pytest.mark.parametrize("ttl, delivered", [(None, True), (4, True), (3, False), (1, False)])
+def test_unicast_ttl_each_forwarding_router_decrements(ttl, delivered):
+    """0 -> 4 crosses four links and three forwarding routers (1, 2, 3): router j gets the
+    packet with TTL ttl - (j - 1), so TTL 3 reaches 3 with 1 and goes no further, while
+    0 -> 1 (one link, no router) arrives with its TTL untouched, even 1. The destination
+    forwards nothing, so TTL 4 arrives with 1. A spent TTL is not a link drop."""
+    sim, net = chain(4, LinkSpec(delay="1ms", bandwidth="1Mbps"))
+    log = []
+    receive_at(net, 4, log)
+    net.attach(1, "test", lambda packet, link: log.append(("at 1", packet.ttl)))
+    net.unicast(Packet(125, Msg(), ttl=ttl), 0, 4)
+    net.unicast(Packet(125, Msg(), ttl=ttl), 0, 1)
+    sim.run()
+    hop = 0.001 + 125 * 8 / 1e6
+    assert ("at 1", ttl) in log                           # one link, no router: TTL untouched
+    arrived = [entry for entry in log if entry[0] != "at 1"]
+    assert arrived == ([(pytest.approx(4 * hop, abs=1e-12), 0, 3)] if delivered else [])
+    assert net.ttl_drops == (0 if delivered else 1)
+    assert net.link(3, 4).packets == (1 if delivered else 0)
+    assert sum(link.drops for link in net.links.values()) == 0
+
+
 def test_route_change_listeners_and_records():
     sim, net = chain(2, LinkSpec())
     seen = []

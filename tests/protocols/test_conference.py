@@ -112,7 +112,9 @@ def test_data_before_the_chair_hears_accept_does_not_complete_the_join():
 def test_a_late_retransmission_is_answered_after_its_transaction_is_forgotten():
     """The chair's REJECT is lost; the member retransmits at T1 and leaves while that copy is
     on its way. Nothing can look the transaction up any more, but the copy that arrives
-    carries it and is refused again, as a duplicate always is."""
+    carries it and is refused again, as a duplicate always is. The chair's own copy of
+    the REJECT (T1 after the first, no cause: a timer sent it) leaves at the same instant
+    (RFC 3261 §17.2.1 resends on a request copy without touching Timer G)."""
     w = conference_world()
     w.app("C", "conf").listen("reject")
     lose_next(w.net.link("C", 0), 1)
@@ -120,7 +122,16 @@ def test_a_late_retransmission_is_answered_after_its_transaction_is_forgotten():
     w.at(1.0 + T1 + 0.01, w.app("M", "conf").leave)
     w.run(5.0)
     assert [(t, k) for t, a, b, k in sent(w) if a == "C"] == [
-        (round(1.0 + ONE_WAY, 9), "REJECT"), (round(1.0 + T1 + ONE_WAY, 9), "REJECT")]
+        (round(1.0 + ONE_WAY, 9), "REJECT"), (round(1.0 + ONE_WAY + T1, 9), "REJECT"),
+        (round(1.0 + T1 + ONE_WAY, 9), "REJECT")]
+    proto = w.events("proto")
+    requests = list(proto[(proto.event == "JOIN_REQUEST") & (proto.detail.fillna("") != "recv")].msg_id)
+    rejects = proto[(proto.event == "REJECT") & (proto.detail.fillna("") != "recv")]
+    assert [None if c is None or str(c) in ("<NA>", "nan") else c for c in rejects.cause] == \
+        [requests[0], None, requests[1]]
+    # The member, gone, still acknowledges both copies that reach it.
+    assert [(t, k) for t, a, b, k in sent(w) if a == "M" and k == "ACK"] == [
+        (round(1.0 + T1 + 2 * ONE_WAY, 9), "ACK"), (round(1.0 + T1 + 2 * ONE_WAY + 0.0008, 9), "ACK")]
     (row,) = w.joins().itertuples()
     assert (row.outcome, row.attempts) == ("cancelled", 2)
     conf = w.stack.session("conf").state

@@ -11,7 +11,7 @@ import pytest
 from mpsim.core.errors import SocketError
 from mpsim.net import LinkSpec, Topology
 from mpsim.spi import JL_RECEIVER_ONLY, JL_SENDER_ONLY, WsaError
-from tests.protocols.ipmc_world import periodic_source
+from tests.protocols.ipmc_world import gaps, periodic_source, pim_log, ring_world
 from tests.world import CASE_LINK, HOP, World, sent
 
 COVERAGE = {
@@ -21,9 +21,9 @@ COVERAGE = {
     "M15": ["test_m15_nonrooted_data_reaches_every_other_member_once_and_itself_by_loopback"],
     "M16": ["test_m16_sender_only_sends_no_report_and_receives_nothing",
             "test_m16_receiver_only_cannot_send"],
-    "M17": ["test_m17_copied_at_branch_points", "test_m17_scope_stops_data_after_that_many_routers"],
+    "M17": ["test_m17_copied_at_branch_points", "test_m17_scope_is_the_ip_ttl"],
     "M20": ["test_m20_nonrooted_leave_prunes_and_tells_no_one"],
-    "M21": ["test_m21_nonrooted_member_sees_a_gap_until_the_refresh_reroutes"],
+    "M21": ["test_m21_nonrooted_member_sees_a_gap_of_one_graft_after_a_failure"],
 }
 
 
@@ -124,18 +124,25 @@ def test_m17_copied_at_branch_points():
     assert all(w.app(f"h{n}", "g").socket.rx_packets == 1 for n in leaves)
 
 
-def test_m17_scope_stops_data_after_that_many_routers():
+@pytest.mark.parametrize("scope, reached", [(2, []), (3, ["H1"]), (4, ["H1", "H2"])])
+def test_m17_scope_is_the_ip_ttl(scope, reached):
+    """Scope k reaches a member iff the data's path to it has at most k links: H1 is 3 links
+    from S (S-0-1-H1), H2 4, H3 5. With scope 3 the RP forwards with TTL 2, router 1 with
+    TTL 1, and router 2 gets it with TTL 1 and forwards it nowhere. Until this model
+    followed IP, scope 2 reached H1 (one router further than IP allows)."""
     topo = Topology.from_generator("path_graph", {"n": 4}, links=LinkSpec(**CASE_LINK))
     w = World(topo, {"S": 0, "H1": 1, "H2": 2, "H3": 3}, providers=("ipmc",))
-    w.session("g", "ipmc", rp=0, scope=2)
+    w.session("g", "ipmc", rp=0, scope=scope)
     for host in ("H1", "H2", "H3"):
         w.at(1.0, w.app(host, "g").join)
     w.at(5.0, w.app("S", "g").send, 1000)
     w.run(6.0)
-    # The RP and router 1 forward it (2 routers); router 2 gets it but may not forward.
     got = {h: w.app(h, "g").socket.rx_packets for h in ("H1", "H2", "H3")}
-    assert got == {"H1": 1, "H2": 0, "H3": 0}
-    assert w.net.link(1, 2).bytes >= 1000 and w.net.link(2, 3).bytes < 1000
+    assert got == {h: int(h in reached) for h in ("H1", "H2", "H3")}
+    last = scope - 1                                      # gets TTL 1, forwards nowhere
+    assert w.net.link(last - 1, last).bytes >= 1000           # the data crossed into it
+    assert w.net.link(last, f"H{last}").bytes < 1000          # but not on to its member
+    assert w.net.ttl_drops == 1
 
 
 def test_m20_nonrooted_leave_prunes_and_tells_no_one():
@@ -151,25 +158,22 @@ def test_m20_nonrooted_leave_prunes_and_tells_no_one():
     assert later == []
 
 
-def test_m21_nonrooted_member_sees_a_gap_until_the_refresh_reroutes():
-    topo = Topology.from_generator("cycle_graph", {"n": 4}, links=LinkSpec(**CASE_LINK))
-    w = World(topo, {"S": 0, "H": 2}, providers=("ipmc",))
-    w.session("g", "ipmc", rp=0)
-    periodic_source(w, "S", "g", 0.1)
-    times = []
-    w.at(0.9, lambda: w.app("H", "g").join())
-    w.at(0.95, lambda: w.app("H", "g").socket.on(
-        lambda ind: (times.append(ind.time), ind.socket.recv())))
-    w.at(10.0, w.net.fail_link, 1, 2)                    # on the route 2 -> 1 -> 0
-    w.run(120.0)
-    gaps = [(a, b) for a, b in zip(times, times[1:]) if b - a > 0.5]
-    assert len(gaps) == 1
-    start, end = gaps[0]
-    assert start < 10.0
-    # The DR's periodic Join (60 s after its state was made at the report) goes up the
-    # new route 2 -> 3 -> 0; data flows again one Join path and one data path later.
-    dr_state_made = 0.9 + HOP
-    assert dr_state_made + 60.0 < end < dr_state_made + 60.0 + 1.0
+def test_m21_nonrooted_member_sees_a_gap_of_one_graft_after_a_failure():
+    """Ring 0-1-2-3-4 (10 ms, 1 Mbps), RP and S on 0, H on 2 (route 2-1-0); S sends 100 B
+    every 1 ms from 0.5 ms (ipmc_world.ring_world). The link 1-2 fails at 10 s: router 2's
+    route to the RP turns to 2-3-4-0, and at that instant it sends the Join to 3 (its
+    Prune to 1 cannot cross the dead link); the Join grafts 3 (10.0108), 4 (10.0216) and
+    0 (10.0324). H's last packet the old way left S at 9.9675 (at 2 at 9.9999, at H at
+    10.0107); the first to pass 0 after the graft left S at 10.0225 and takes four hops
+    of 10.8 ms from 0: at H at 10.0765. Until routers re-routed at once (RFC 7761 §4.5.7),
+    the gap lasted until router 2's periodic refresh, ~61 s."""
+    w, arrivals = ring_world()
+    w.at(10.0, w.net.fail_link, 1, 2)
+    w.run(30.0)
+    assert pim_log(w) == [(1.0108, "2", "1", "PIM_JOIN"), (1.0216, "1", "0", "PIM_JOIN"),
+                          (10.0, "2", "3", "PIM_JOIN"), (10.0108, "3", "4", "PIM_JOIN"),
+                          (10.0216, "4", "0", "PIM_JOIN")]
+    assert gaps(arrivals) == [(10.0107, 10.0765)]
     assert [e for e in w.log("spi") if e[1] == "H" and e[2] == "FD_CLOSE"] == []
 
 

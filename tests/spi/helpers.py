@@ -3,7 +3,9 @@
 World: multipoint.md's chain R — s1 — s2 — leaves (routers 0 and 1, every leaf on
 router 1), every link 10 ms / 1 Mbps, 100 B control messages, zero processing. One
 hop of a control message takes HOP = 10.8 ms, one way ONE_WAY = 32.4 ms, and a
-message that finds another being sent on a link waits TAU = 0.8 ms behind it.
+message that finds another being sent on a link waits TAU = 0.8 ms behind it. A Way 2
+leaf's join completes when its switch's CONNECT ACK answers its CONNECT, ACCESS_RTT =
+2 HOP = 21.6 ms after the root's SETUP or ADD PARTY reached it (multipoint.md C2).
 
 Each test compares the whole (time, host, event, error) log of layer "spi" of a small
 run (``World.log``) with the sequence worked out from those constants: socket calls
@@ -18,10 +20,11 @@ import pytest
 
 from mpsim.core.errors import SocketError
 from mpsim.spi import C_LEAF, C_ROOT, D_LEAF, D_ROOT, Provider, ProviderFlag
-from tests.world import ONE_WAY, chain
+from tests.world import HOP, ONE_WAY, chain
 
 OW = ONE_WAY
 TAU = 100 * 8 / 1e6          # 0.8 ms: serialization of one 100 B control message at 1 Mbps
+ACCESS_RTT = 2 * HOP         # 21.6 ms: the leaf's CONNECT to its switch, the CONNECT ACK back
 ROOT = C_ROOT | D_ROOT
 LEAF = C_LEAF | D_LEAF
 
@@ -111,13 +114,15 @@ def invited_pair():
     root = root_socket(w)
     per_leaf = {}
     w.at(1.0, lambda: per_leaf.update(L1=root.join_leaf("L1"), L2=root.join_leaf("L2")))
-    # L2's ADD PARTY leaves the root TAU after L1's SETUP, and stays TAU behind it.
+    # L2's ADD PARTY waits in the provider until L1's CONNECT reaches the root (the call
+    # is active, 1 + 2 OW), then leaves TAU behind the root's CONNECT ACK on R's link.
     prefix = [r(0, "L1", "SOCKET"), r(0, "L1", "LISTEN"), r(0, "L2", "SOCKET"), r(0, "L2", "LISTEN"),
               r(0, "R", "SOCKET"),
               r(1, "R", "JOIN_LEAF"), r(1, "R", "JOIN_LEAF"),
               r(1 + OW, "L1", "FD_ACCEPT"), r(1 + OW, "L1", "ACCEPT"),
-              r(1 + TAU + OW, "L2", "FD_ACCEPT"), r(1 + TAU + OW, "L2", "ACCEPT"),
-              r(1 + 2 * OW, "R", "FD_CONNECT"), r(1 + TAU + 2 * OW, "R", "FD_CONNECT")]
+              r(1 + 2 * OW, "R", "FD_CONNECT"),
+              r(1 + 3 * OW + TAU, "L2", "FD_ACCEPT"), r(1 + 3 * OW + TAU, "L2", "ACCEPT"),
+              r(1 + 4 * OW + TAU, "R", "FD_CONNECT")]
     return w, root, per_leaf, prefix
 
 

@@ -5,7 +5,7 @@ in tests/protocols/test_ipmc_rules.py. The world and the constants: tests/spi/he
 import pytest
 
 from mpsim.spi import JL_BOTH, JL_RECEIVER_ONLY, JL_SENDER_ONLY, WsaError
-from tests.spi.helpers import LEAF, OW, code_of, data_one_way, invited, listening, r, requested
+from tests.spi.helpers import ACCESS_RTT, LEAF, OW, code_of, data_one_way, invited, listening, r, requested
 from tests.world import chain
 
 
@@ -27,7 +27,7 @@ def test_m15_root_data_reaches_every_connected_leaf_once_and_leaf_data_only_the_
     assert w.log("spi") == [
         *listening("R"), *listening("L1"), *listening("L3"),
         *invited(1, "L1"), r(1 + 2 * OW, "R", "FD_CONNECT"),
-        r(1.5, "L2", "SOCKET"), *requested(1.5, "L2"), r(1.5 + 2 * OW, "L2", "FD_CONNECT"),
+        r(1.5, "L2", "SOCKET"), *requested(1.5, "L2"), r(1.5 + 2 * OW + ACCESS_RTT, "L2", "FD_CONNECT"),
         r(2 + data_one_way(500), "L1", "FD_READ"), r(2 + data_one_way(500), "L2", "FD_READ"),
         r(3 + data_one_way(200), "R", "FD_READ"),
         r(3.5 + data_one_way(300), "R", "FD_READ")]
@@ -61,7 +61,7 @@ def test_m16_join_leaf_flags_limit_direction_in_a_rooted_session():
     joined = []
     for k, leaf in enumerate(flags):
         t = 1.0 + 0.2 * k
-        joined += [*requested(t, leaf), r(t + 2 * OW, leaf, "FD_CONNECT")]
+        joined += [*requested(t, leaf), r(t + 2 * OW + ACCESS_RTT, leaf, "FD_CONNECT")]
     assert w.log("spi") == [
         *listening("R"),
         r(0, "L1", "SOCKET"), r(0, "L2", "SOCKET"), r(0, "L3", "SOCKET"),
@@ -76,19 +76,20 @@ def test_m16_join_leaf_flags_limit_direction_in_a_rooted_session():
 
 def test_m17_rooted_data_crosses_each_tree_link_once():
     """The copy at branch points holds for the atm data tree too: three leaves below
-    router 1, one packet on each tree link (SIO_MULTICAST_SCOPE is left for ipmc)."""
+    router 1, one packet on each tree link (SIO_MULTICAST_SCOPE is left for ipmc). The
+    data is sent at 4 s, when SSCOP's polls after the set-up (at about 2 s) are over."""
     leaves = ("L1", "L2", "L3")
     w = chain(leaves=leaves)
     w.session("s", root="R", max_outstanding=3)
     for leaf in leaves:
         w.app(leaf).listen()
     w.at(1.0, w.app("R").invite, list(leaves))
-    w.run(2.0)
+    w.run(4.0)
     before = {key: link.bytes for key, link in w.net.links.items()}
-    w.at(2.0, w.app("R").send, 1000)
+    w.at(4.0, w.app("R").send, 1000)
     w.run(10)
     carried = {key: link.bytes - before[key] for key, link in w.net.links.items()
                if link.bytes != before[key]}
     assert carried == {("R", 0): 1000, (0, 1): 1000, (1, "L1"): 1000, (1, "L2"): 1000, (1, "L3"): 1000}
     assert [e for e in w.log("spi") if e[2] == "FD_READ"] == \
-        [r(2 + data_one_way(1000), leaf, "FD_READ") for leaf in leaves]
+        [r(4 + data_one_way(1000), leaf, "FD_READ") for leaf in leaves]

@@ -4,7 +4,7 @@ tests/spi/helpers.py."""
 
 
 from mpsim.spi import FD_ACCEPT, FD_CLOSE, FD_CONNECT
-from tests.spi.helpers import LEAF, OW, data_one_way, invited, listening, r, requested, root_socket
+from tests.spi.helpers import ACCESS_RTT, LEAF, OW, data_one_way, invited, listening, r, requested, root_socket
 from tests.world import chain
 
 
@@ -66,7 +66,7 @@ def test_m23_every_indication_is_recorded_with_the_time_it_was_delivered():
     w.run(10)
     assert w.log("spi") == [
         *listening("R"), r(0, "L1", "SOCKET"), *listening("L2"),
-        *requested(1, "L1"), r(1 + 2 * OW, "L1", "FD_CONNECT"),
+        *requested(1, "L1"), r(1 + 2 * OW + ACCESS_RTT, "L1", "FD_CONNECT"),
         *invited(1.2, "L2"), r(1.2 + 2 * OW, "R", "FD_CONNECT"),
         r(2 + data_one_way(500), "L1", "FD_READ"), r(2 + data_one_way(500), "L2", "FD_READ"),
         r(2.5 + data_one_way(200), "R", "FD_READ"),
@@ -104,9 +104,9 @@ def test_m24_a_blocked_accept_waits_in_simulated_time_while_other_events_run():
     w.at(1.0, root.join_leaf, "L3")
     w.run(10)
     assert woke == [("root called", 0.0), ("root accepted L1", round(2 + OW, 9)),
-                    ("L1 connected", round(2 + 2 * OW, 9), None)]
+                    ("L1 connected", round(2 + 2 * OW + ACCESS_RTT, 9), None)]
     assert w.log("spi") == [
         *listening("R"), *listening("L3"), r(0, "L1", "SOCKET"),
         *invited(1, "L3"), r(1 + 2 * OW, "R", "FD_CONNECT"),
-        *requested(2, "L1"), r(2 + 2 * OW, "L1", "FD_CONNECT")]
+        *requested(2, "L1"), r(2 + 2 * OW + ACCESS_RTT, "L1", "FD_CONNECT")]
 

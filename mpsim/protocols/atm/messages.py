@@ -40,7 +40,10 @@ class AtmMessage:
     the party reference. Carried with the message, it lets a late or duplicate message
     find its party after the provider has forgotten it, and is freed with the message
     (delivered or lost). It is not part of what the message says: not compared, not
-    shown."""
+    shown.
+
+    ``seq`` is its number on the SSCOP connection of the hop it crosses (N(S),
+    ``mpsim.protocols.atm.sscop``), None when the session's signalling is unreliable."""
     proto: ClassVar[str] = "atm"
     kind: str
     session: str
@@ -48,6 +51,7 @@ class AtmMessage:
     up: bool
     cause: str | None = None
     context: Any = field(default=None, compare=False, repr=False)
+    seq: int | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,6 +23,7 @@ from mpsim.protocols.atm.messages import (
     ADD_PARTY, ADD_PARTY_ACK, ADD_PARTY_REJECT, CALL_PROCEEDING, CONNECT, CONNECT_ACK, DROP_PARTY,
     DROP_PARTY_ACK, LEAF_SETUP_FAILURE, LEAF_SETUP_REQUEST, NETWORK, NO_LISTENER, NORMAL, REJECTED,
     RELEASE, SESSION_CLOSED, SETUP, TIMEOUT, WITHDRAWN, AtmData, AtmMessage)
+from mpsim.protocols.atm.sscop import Saal
 from mpsim.protocols.atm.timers import AtmOptions
 from mpsim.protocols.registry import ROOTED_ACTIONS
 from mpsim.spi.constants import JoinFlag, ProviderFlag, WsaError
@@ -38,8 +39,8 @@ ERROR_OF_CAUSE = {
     REJECTED: WsaError.WSAECONNREFUSED,
     NO_LISTENER: WsaError.WSAECONNREFUSED,
     TIMEOUT: WsaError.WSAETIMEDOUT,
-    NETWORK: WsaError.WSAENETRESET,
-    SESSION_CLOSED: WsaError.WSAECONNRESET,
+    NETWORK: WsaError.WSAECONNABORTED,       # M21: "terminated due to a time-out or other failure"
+    SESSION_CLOSED: WsaError.WSAECONNREFUSED,    # M18: a request the closed root never answered
     WITHDRAWN: WsaError.WSAECONNRESET,
     NORMAL: None,
 }
@@ -48,6 +49,7 @@ ERROR_OF_CAUSE = {
 class PartyState(enum.StrEnum):
     """The root's side of a party."""
     IDLE = "idle"              # not invited (yet): a leaf's request the root has not accepted
+    WAITING = "waiting"        # accepted, held until the call is active (Q.2971: no ADD PARTY before)
     INVITING = "inviting"      # SETUP or ADD PARTY sent, no answer yet
     ACTIVE = "active"          # connected
     GONE = "gone"              # withdrawn, refused or cleared
@@ -63,6 +65,14 @@ class LeafState(enum.StrEnum):
     GONE = "gone"
 
 
+class CallPhase(enum.StrEnum):
+    """The root's side of the call (Q.2971 call states, as FreeBSD ngatm ``sig_call.c``
+    keeps them): ADD PARTY may be sent only while it is active."""
+    NULL = "null"              # no call: the next party goes as a SETUP
+    SETUP = "setup"            # the first party's SETUP is out, its CONNECT not yet back (U1-U3)
+    ACTIVE = "active"          # the first party's CONNECT reached the root (U10)
+
+
 class Phase(enum.StrEnum):
     """The timer that guards the root's invitation."""
     T303 = "T303"              # SETUP sent
@@ -75,7 +85,7 @@ class Phase(enum.StrEnum):
 #: call (``drop_leaf``, ``leave``), a failure, the release of its call, an application's
 #: answer to its queued invitation. A party in neither set is changed only by a message
 #: for it, and each message carries its party (``AtmMessage.context``).
-LIVE_STATES = frozenset({PartyState.INVITING, PartyState.ACTIVE})
+LIVE_STATES = frozenset({PartyState.WAITING, PartyState.INVITING, PartyState.ACTIVE})
 LIVE_LEAF_STATES = frozenset({LeafState.QUEUED, LeafState.REQUESTING, LeafState.MEMBER})
 
 
@@ -137,7 +147,7 @@ class Party:
 
     __slots__ = ("join", "call", "root", "leaf", "route", "pos", "_state", "kind", "sends",
                  "timer", "phase", "way", "root_socket", "leaf_socket", "member", "incoming",
-                 "_leaf_state", "requests", "leaf_timer", "_index")
+                 "_leaf_state", "requests", "leaf_timer", "connect_timer", "_index")
 
     def __init__(self, join, call, root, leaf, route, way, index):
         self.join = join
@@ -160,6 +170,7 @@ class Party:
         self._leaf_state = LeafState.IDLE  # the leaf's side
         self.requests = 0                  # leaf's LEAF SETUP REQUEST transmissions
         self.leaf_timer = None             # the leaf's T331
+        self.connect_timer = None          # the leaf's T313: CONNECT sent, no CONNECT ACK yet
 
     @property
     def state(self) -> PartyState:
@@ -210,13 +221,18 @@ class SwitchCall:
 
 
 class AtmCall:
-    """Per-session state: timers, the data tree, switch state, the parties."""
+    """Per-session state: timers, signalling transport, the data tree, switch state, the
+    parties."""
 
-    def __init__(self, session, timers, tree):
+    def __init__(self, session, timers, signalling, tree):
         self.session = session
         self.name = session.name
         self.timers = timers
+        self.signalling = signalling
+        self.saal = None             # the call's SSCOP connections (None: unreliable signalling)
         self.tree = tree
+        self.phase = CallPhase.NULL
+        self.waiting: dict = {}      # party id -> Party accepted while the call is in set-up
         self.switches: dict = {}     # node -> SwitchCall
         self.root_parties: dict = {}  # party id -> Party the root has pending or active
         # leaf host -> {party id: Party requesting or a member there}, in the order they
@@ -258,9 +274,10 @@ class AtmProvider(Provider):
         super().__init__(stack)
         self.calls: dict = {}
         self.parties = PartyIndex()
-        #: What a signalling message does where it arrives, by its kind (CONNECT ACK ends
-        #: at the first switch: it has no entry).
+        #: What a signalling message does where it arrives, by its kind (CONNECT ACK goes
+        #: one hop: from the root to its switch, from the leaf's switch to the leaf).
         self._handlers = {
+            CONNECT_ACK: self._on_connect_ack,
             SETUP: self._on_invitation, ADD_PARTY: self._on_invitation,
             CONNECT: self._on_positive, ADD_PARTY_ACK: self._on_positive,
             RELEASE: self._on_clearing, ADD_PARTY_REJECT: self._on_clearing, DROP_PARTY: self._on_clearing,
@@ -275,8 +292,12 @@ class AtmProvider(Provider):
     # -- sessions ------------------------------------------------------------------
     def open_session(self, session) -> None:
         """``session.config`` is its ``AtmOptions``, checked by the stack (the root too)."""
-        timers = session.config.atm_timers()
-        call = AtmCall(session, timers, MulticastTree(self.network, session.root, "from_root"))
+        config = session.config
+        signalling = config.atm_signalling()
+        call = AtmCall(session, config.atm_timers(), signalling,
+                       MulticastTree(self.network, session.root, "from_root"))
+        if signalling.reliable:
+            call.saal = Saal(self, call, signalling.poll, signalling.no_response)
         session.state = call
         self.calls[session.name] = call
 
@@ -286,10 +307,16 @@ class AtmProvider(Provider):
         every message that sets the party up, and clearing ones while the join is still
         undecided (a refusal, a withdrawal) — not the clearing of a member who leaves."""
         pid = None if party is None else party.join.join_id
-        msg = AtmMessage(kind, call.name, pid, up, cause, party)
+        saal = call.saal
+        msg = AtmMessage(kind, call.name, pid, up, cause, party,
+                         None if saal is None else saal.number(src, dst))
         if originate and party is not None and (kind in ESTABLISHING or not party.join.done):
             party.join.messages += 1
-        self.network.send_hop(self.control_packet(msg, src, dst, join_id=pid, detail=cause), src, dst)
+        packet = self.control_packet(msg, src, dst, join_id=pid, detail=cause)
+        if saal is None:
+            self.network.send_hop(packet, src, dst)
+        else:
+            saal.send(packet, src, dst, self.cause)
 
     def _forward(self, call, kind, party, node, up, cause=None, originate=False) -> bool:
         nxt = party.next_hop(node, up)
@@ -305,7 +332,11 @@ class AtmProvider(Provider):
         if msg.kind == "DATA":
             self._data_at_root(packet, node)
             return
-        self.control_arrived(packet, link.dst, link.src, msg.party)
+        call = self.calls.get(msg.session)
+        if call is not None and call.saal is not None:
+            call.saal.arrived(packet, link)             # in order, after any gap is filled
+        else:
+            self.control_arrived(packet, link.dst, link.src, getattr(msg, "party", None))
 
     def _handle(self, msg, node, prev) -> None:
         call = self.calls.get(msg.session)
@@ -378,11 +409,34 @@ class AtmProvider(Provider):
         self._start_invitation(call, party)
 
     def _start_invitation(self, call, party) -> None:
-        others = any(p is not party for p in call.root_parties.values())
+        """Invite ``party``: with a SETUP if there is no call, an ADD PARTY if it is active;
+        while the first party is being set up it waits (Q.2971: ADD PARTY only in the
+        active state) and leaves with the others when the call becomes active."""
+        if call.phase == CallPhase.SETUP:
+            call.waiting[party.join.join_id] = party
+            party.state = PartyState.WAITING
+            return
         call.root_parties[party.join.join_id] = party
-        party.kind = ADD_PARTY if others else SETUP
+        if call.phase == CallPhase.NULL:
+            call.phase = CallPhase.SETUP
+            party.kind = SETUP
+        else:
+            party.kind = ADD_PARTY
         party.state = PartyState.INVITING
         self._send_invitation(call, party)
+
+    def _root_party_ended(self, call) -> None:
+        """A party left ``call.root_parties``: with none left the call is released, and a
+        party still waiting starts a new one (the first with a SETUP)."""
+        if call.root_parties:
+            return
+        call.phase = CallPhase.NULL
+        self._invite_waiting(call)
+
+    def _invite_waiting(self, call) -> None:
+        while call.waiting and call.phase != CallPhase.SETUP:
+            join_id = next(iter(call.waiting))
+            self._start_invitation(call, call.waiting.pop(join_id))
 
     def _send_invitation(self, call, party) -> None:
         party.sends += 1
@@ -436,6 +490,7 @@ class AtmProvider(Provider):
             party.timer = None
         self._send(call, kind, party, party.root, party.route[1], False, cause)
         self._prune_root(call)
+        self._root_party_ended(call)
 
     def _on_invitation(self, call, party, node, prev, msg) -> None:
         if node == party.leaf:
@@ -467,6 +522,8 @@ class AtmProvider(Provider):
             return                                     # stale answer: the party is gone here
         state.active = True
         call.tree.graft(node, state.down)
+        if prev == party.leaf:                         # the called user's call is active
+            self._send(call, CONNECT_ACK, party, node, prev, False)
         kind = ADD_PARTY_ACK if state.converted or msg.kind == ADD_PARTY_ACK else CONNECT
         self._forward(call, kind, party, node, True)
 
@@ -480,6 +537,9 @@ class AtmProvider(Provider):
         party.timer = None
         party.state = PartyState.ACTIVE
         call.tree.graft(party.root, first)
+        if call.phase == CallPhase.SETUP:
+            call.phase = CallPhase.ACTIVE
+            self._invite_waiting(call)
         if party.way == 1:
             party.root_socket.join_completed(party.join, None, party.leaf_socket, party.leaf)
         else:
@@ -500,8 +560,7 @@ class AtmProvider(Provider):
         if state == LeafState.REQUESTING:              # Way 2: the root's answer
             party.leaf_timer.cancel()
             self._become_member(call, party, party.member)
-            party.member.join_completed(party.join, None, peer=party.root)
-            self._send(call, CONNECT, party, leaf, party.route[-2], True)
+            self._send_connect(call, party)            # FD_CONNECT comes with the CONNECT ACK
             return
         host = self.stack.hosts.get(leaf)
         listener = None if host is None else host.listening(call.name, C_LEAF)
@@ -518,10 +577,38 @@ class AtmProvider(Provider):
         call = party.call
         if accepted:
             self._become_member(call, party, member_socket)
-            self._send(call, CONNECT, party, party.leaf, party.route[-2], True)
+            self._send_connect(call, party)
         else:
             party.leaf_state = LeafState.REFUSED
             self._send(call, RELEASE, party, party.leaf, party.route[-2], True, REJECTED)
+
+    def _send_connect(self, call, party) -> None:
+        """The leaf answers with CONNECT and waits (T313) for its switch's CONNECT ACK."""
+        party.connect_timer = self.sim.timer(call.timers.T313, self._connect_expired, party)
+        self._send(call, CONNECT, party, party.leaf, party.route[-2], True)
+
+    def _on_connect_ack(self, call, party, node, prev, msg) -> None:
+        """At the leaf, CONNECT ACK makes its call active: a requesting leaf's join is done."""
+        timer = party.connect_timer
+        if node != party.leaf or timer is None or party.leaf_state != LeafState.MEMBER:
+            return
+        timer.cancel()
+        party.connect_timer = None
+        if party.way == 2:
+            party.member.join_completed(party.join, None, peer=party.root)
+
+    def _connect_expired(self, party) -> None:
+        """T313: no CONNECT ACK; the leaf clears its side of the call."""
+        party.connect_timer = None
+        if party.leaf_state != LeafState.MEMBER:
+            return
+        call = party.call
+        self._leave_locally(call, party)
+        self._send(call, RELEASE, party, party.leaf, party.route[-2], True, TIMEOUT)
+        if party.way == 2:
+            party.member.join_completed(party.join, WsaError.WSAETIMEDOUT, peer=party.root)
+        else:
+            party.member.closed_by_peer(WsaError.WSAECONNABORTED, party.root)
 
     def _become_member(self, call, party, sock) -> None:
         party.leaf_state = LeafState.MEMBER            # (and in call.leaf_parties)
@@ -568,6 +655,10 @@ class AtmProvider(Provider):
                 self._send(call, LEAF_SETUP_FAILURE, party, root, party.route[1], False, REJECTED)
             elif state == IncomingState.ACCEPTED and party.state == PartyState.INVITING:
                 self._send_invitation(call, party)
+            elif state == IncomingState.ACCEPTED and party.state == PartyState.GONE:
+                closed = party.root_socket is not None and party.root_socket.closed
+                self._send(call, LEAF_SETUP_FAILURE, party, root, party.route[1], False,
+                           SESSION_CLOSED if closed else REJECTED)
             return
         host = self.stack.hosts.get(root)
         listener = None if host is None else host.listening(call.name, C_ROOT)
@@ -649,11 +740,13 @@ class AtmProvider(Provider):
             return
         was_active = party.state == PartyState.ACTIVE
         call.root_parties.pop(party.join.join_id, None)
+        call.waiting.pop(party.join.join_id, None)
         party.state = PartyState.GONE
         if party.timer is not None:
             party.timer.cancel()
             party.timer = None
         self._prune_root(call)
+        self._root_party_ended(call)
         error = ERROR_OF_CAUSE.get(cause, WsaError.WSAECONNREFUSED)
         if was_active:
             party.leaf_socket.closed_by_peer(error, party.leaf)          # M20, M21
@@ -703,6 +796,13 @@ class AtmProvider(Provider):
         self._leave_locally(call, party)
         if msg.kind == DROP_PARTY and cause == NORMAL:
             self._send(call, DROP_PARTY_ACK, party, party.leaf, party.route[-2], True)
+        waiting_ack, party.connect_timer = party.connect_timer, None
+        if waiting_ack is not None:
+            waiting_ack.cancel()
+            if party.way == 2:          # cleared before its call was active: the request failed
+                error = WsaError.WSAETIMEDOUT if cause == TIMEOUT else WsaError.WSAECONNREFUSED
+                party.member.join_completed(party.join, error, peer=party.root)
+                return
         party.member.closed_by_peer(ERROR_OF_CAUSE.get(cause), party.root)      # M19
 
     def _leave_locally(self, call, party) -> None:
@@ -717,6 +817,10 @@ class AtmProvider(Provider):
         if party is None or party.state not in LIVE_STATES:
             return
         call = party.call
+        if party.state == PartyState.WAITING:          # nothing of it is on the wire yet
+            del call.waiting[party.join.join_id]
+            party.state = PartyState.GONE
+            return
         self._withdraw(call, party, NORMAL)   # released locally at once: T398 has nothing left to do
 
     def leave(self, socket) -> None:
@@ -739,12 +843,19 @@ class AtmProvider(Provider):
         # is setting one up through: the RELEASE follows a SETUP still on its way.
         firsts = sorted({p.route[1] for p in call.root_parties.values()},
                         key=self.network.rank.__getitem__)
-        for party in list(call.root_parties.values()):
+        waiting = list(call.waiting.values())
+        for party in [*call.root_parties.values(), *waiting]:
             if party.timer is not None:
                 party.timer.cancel()
                 party.timer = None
             party.state = PartyState.GONE
         call.root_parties.clear()
+        call.waiting.clear()
+        call.phase = CallPhase.NULL
+        for party in waiting:            # accepted requests never sent: refuse them (M18)
+            if party.way == 2:
+                self._send(call, LEAF_SETUP_FAILURE, party, party.root, party.route[1], False,
+                           SESSION_CLOSED)
         root = call.session.root
         for first in firsts:
             self._send(call, RELEASE, None, root, first, False, SESSION_CLOSED)
@@ -778,31 +889,43 @@ class AtmProvider(Provider):
 
     # -- failures (M21) ---------------------------------------------------------------------
     def _route_changed(self, event, u, v) -> None:
+        """A failure: each call's switches notice it after that call's Timer_NO-RESPONSE."""
         if event not in ("LINK_DOWN", "NODE_DOWN"):
             return
-        delay = min((call.timers.t_detect for call in self.calls.values()), default=None)
-        if delay is not None:
-            self.sim.call_later(delay, self._detect, event, u, v)
-
-    def _detect(self, event, u, v) -> None:
-        """The switches notice the failure: clear every connected party whose route crosses
-        the failed link (or a link of the failed node), in the order the parties were made.
-        Only the live parties routed over it are looked at (``PartyIndex.crossing``)."""
-        network = self.network
         if event == "LINK_DOWN":
             hops = [frozenset((u, v))]
         else:
-            hops = [frozenset((u, w)) for w in network.adjacency[u]]
+            hops = [frozenset((u, w)) for w in self.network.adjacency[u]]
+        for call in self.calls.values():
+            self.sim.call_later(call.signalling.no_response, self._detect, call, hops)
+
+    def _detect(self, call, hops) -> None:
+        """The switches of ``call`` notice that ``hops`` are down: clear its connected
+        parties routed over one still down, in the order the parties were made, and
+        start those hops' SSCOP connections afresh. Only the live parties routed over
+        them are looked at (``PartyIndex.crossing``)."""
+        network = self.network
+        down = [hop for hop in hops if not network.link(*tuple(hop)).up]
+        self._break_crossing(call, down)
+        if call.saal is not None:
+            for hop in down:
+                call.saal.reset(*tuple(hop))
+
+    def hop_silent(self, call, a, b) -> None:
+        """``call``'s SSCOP connection from ``a`` to ``b`` heard no STAT for
+        Timer_NO-RESPONSE (``Saal`` has reset it): the hop is broken for this call."""
+        self._break_crossing(call, [frozenset((a, b))])
+
+    def _break_crossing(self, call, hops) -> None:
+        hops = set(hops)
         for party in self.parties.crossing(hops):
-            if party.state != PartyState.ACTIVE and party.leaf_state != LeafState.MEMBER:
+            if party.call is not call or (party.state != PartyState.ACTIVE
+                                          and party.leaf_state != LeafState.MEMBER):
                 continue
             route = party.route
             for i in range(len(route) - 1):
-                a, b = route[i], route[i + 1]
-                broken = (event == "LINK_DOWN" and {a, b} == {u, v}) or \
-                         (event == "NODE_DOWN" and u in (a, b))
-                if broken and not network.link(a, b).up:
-                    self._break(party.call, party, i)
+                if frozenset((route[i], route[i + 1])) in hops:
+                    self._break(call, party, i)
                     break
 
     def _break(self, call, party, i) -> None:

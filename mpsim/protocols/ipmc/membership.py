@@ -2,14 +2,23 @@
 
 Hosts speak IGMP with their designated router, the router their access link leads to;
 all hosts on one router form its access segment (a LAN: a v2 member that hears another's
-report for the group stays silent). Routers keep PIM-SM (*,G) state toward the session's
+report for the group stays silent, and the router's forwarding reaches it too). Routers keep PIM-SM (*,G) state toward the session's
 rendezvous point: a DR that gains the first member sends a Join at once, each router
 without state creates it and forwards a Join upstream, stopping at the RP or the first
-router on the tree; Joins are refreshed every ``t_periodic`` along the *current* unicast
-route (which is how a broken tree is repaired) and downstream state expires after the
+router on the tree. When a router's unicast route toward the RP changes (a failure or a
+recovery) it sends a Join to its new upstream neighbour and a Prune to the old one at once
+(RFC 7761 §4.5.7), which is how a broken tree is repaired; Joins are also refreshed every
+``t_periodic`` (which repairs a lost Join) and downstream state expires after the
 holdtime. The forwarding state is the session's ``MulticastTree``, rooted at the RP,
 grafted link by link as Joins arrive, so data is copied at branch points. A source's
 packets reach the RP by unicast (Register encapsulation) and flow down the tree.
+
+``scope`` is the data's IP TTL (``Packet.ttl``): every router on the data's way, those of
+the unicast route to the RP included, decrements it, and one that receives it with TTL 1
+forwards it no further. A member therefore gets a packet of scope k iff the data's path
+to it (sender -> DR -> ... -> RP -> ... -> its DR -> it) has at most k links (k - 1
+routers). Hosts on one router reach each other through it in this model, so scope 1
+reaches no other member (only the sender's loopback copy).
 
 A ``MembershipService`` plays this for the groups of one provider (``ipmc``, whose
 sessions are groups, and ``conference``, whose admitted members join its group): its
@@ -19,8 +28,6 @@ counted there and carry its ``cause``). A run has one receiver of ``"ipmc"`` pac
 """
 
 from __future__ import annotations
-
-from dataclasses import replace
 
 from mpsim.net.multicast import MulticastTree
 from mpsim.net.packet import Packet
@@ -33,7 +40,8 @@ from mpsim.spi.constants import JoinFlag
 class Member:
     """A host's membership of a group (the host side of IGMP)."""
 
-    __slots__ = ("host", "socket", "join", "dr", "reporter", "response", "active", "receiver")
+    __slots__ = ("host", "socket", "join", "dr", "reporter", "response", "repeat", "active",
+                 "receiver")
 
     def __init__(self, host, socket, join, dr):
         self.host = host
@@ -42,6 +50,7 @@ class Member:
         self.dr = dr
         self.reporter = False      # v2: sent the last report heard on the segment
         self.response = None       # pending query-response Timer
+        self.repeat = None         # pending unsolicited-report repeat Timer
         self.active = True
         self.receiver = True       # False for JL_SENDER_ONLY
 
@@ -86,7 +95,7 @@ class Group:
     """One session's group: parameters, the tree, members, segments, PIM state."""
 
     __slots__ = ("session", "name", "address", "igmp", "pim", "rp", "tree", "scope", "loopback",
-                 "give_up", "size", "members", "segments", "states", "on_segment")
+                 "give_up", "size", "members", "segments", "states", "on_segment", "leaves")
 
     def __init__(self, session, address, igmp, pim, rp, tree, scope, loopback, give_up):
         self.session = session
@@ -104,6 +113,7 @@ class Group:
         self.segments: dict = {}        # router -> Segment
         self.states: dict = {}          # router -> PimState
         self.on_segment: dict = {}      # router -> {host: Member} of active members
+        self.leaves: dict = {}          # host -> pending repeat Timer of its v3 leave report
 
 
 class MembershipDispatch:
@@ -150,6 +160,7 @@ class MembershipService:
         self.groups: dict = {}            # session name -> Group
         self._rngs: dict = {}
         MembershipDispatch.of(self.network, self.stack).services[owner] = self
+        self.network.on_route_change(self._route_changed)
 
     # -- groups ------------------------------------------------------------------------
     def open_group(self, session, config) -> Group:
@@ -235,6 +246,9 @@ class MembershipService:
             return
         member = Member(host, socket, join, self.network.router_of(host))
         group.members[host] = member
+        leaving = group.leaves.pop(host, None)
+        if leaving is not None:                       # a new state change replaces the leave
+            leaving.cancel()
         if socket.jl_flags == JoinFlag.JL_SENDER_ONLY:
             member.receiver = False
             return
@@ -248,12 +262,16 @@ class MembershipService:
             self.sim.call_later(group.give_up, self._give_up, group, member)
 
     def _schedule_repeat(self, group, member, left) -> None:
+        """The next unsolicited repeat, after a uniform [0, URI] delay; a Timer, as a v2
+        member that hears another's report cancels it (RFC 2236 §6)."""
+        member.repeat = None
         if left <= 0:
             return
         delay = self._rng(member.host).uniform(0.0, group.igmp.unsolicited_report_interval)
-        self.sim.call_later(delay, self._repeat, group, member, left - 1)
+        member.repeat = self.sim.timer(delay, self._repeat, (group, member, left - 1))
 
-    def _repeat(self, group, member, left) -> None:
+    def _repeat(self, state) -> None:
+        group, member, left = state
         if member.active:
             self._report(group, member)
             self._schedule_repeat(group, member, left)
@@ -296,15 +314,32 @@ class MembershipService:
         if member is None or member.socket is not socket or not member.active:
             return
         member.active = False
-        if member.response is not None:
-            member.response.cancel()
+        for timer in (member.response, member.repeat):
+            if timer is not None:
+                timer.cancel()
         group.tree.unsubscribe(host)
         group.on_segment.get(member.dr, {}).pop(host, None)
         del group.members[host]
         if not member.receiver:
             return
-        if group.igmp.version == 3 or member.reporter:                   # v2: only the last reporter
+        if group.igmp.version == 3:
+            self._leave_report(group, host, member.dr, group.igmp.robustness - 1)
+        elif member.reporter:                                            # v2: only the last reporter
             self._send(group, IgmpMessage(LEAVE, group.name, group.address, host), host, member.dr)
+
+    def _leave_report(self, group, host, dr, left) -> None:
+        """IGMPv3 TO_IN{}, repeated ``left`` more times after uniform [0, URI] delays
+        (RFC 3376 §5.1), drawn from a stream of their own, ``ipmc:HOST:leave``, so that
+        the join's and the queries' draws stay what they were."""
+        group.leaves.pop(host, None)
+        self._send(group, IgmpMessage(LEAVE, group.name, group.address, host), host, dr)
+        if left > 0:
+            rng = self.sim.rng.stream(f"ipmc:{host}:leave")
+            delay = rng.uniform(0.0, group.igmp.unsolicited_report_interval)
+            group.leaves[host] = self.sim.timer(delay, self._leave_repeat, (group, host, dr, left - 1))
+
+    def _leave_repeat(self, state) -> None:
+        self._leave_report(*state)
 
     def _give_up(self, group, member) -> None:
         member.join.time_out()
@@ -315,9 +350,8 @@ class MembershipService:
         if segment is None:
             segment = group.segments[router] = Segment()
         member = group.members.get(host)
-        if host not in segment.ports and member is not None and member.active:
-            segment.ports.add(host)
-            group.tree.graft(router, host)
+        if member is not None and member.active:
+            self._add_port(group, router, segment, host)
         segment.deadline = self.sim.now + group.igmp.group_membership_interval
         if segment.timer is None:
             segment.timer = self.sim.timer(group.igmp.group_membership_interval, self._gmi_check,
@@ -328,18 +362,31 @@ class MembershipService:
             self._drop_ports(group, router, segment, segment.leaving)
         segment.leaving = set()
         if group.igmp.version == 2:                                        # the others hear it
-            self._others_stay_silent(group, router, host)
+            self._others_stay_silent(group, router, segment, host)
         if router not in group.states:
             self._pim_create(group, router, member.join if member is not None else None)
 
-    def _others_stay_silent(self, group, router, host) -> None:
-        """IGMPv2: the other members on the segment heard ``host``'s report."""
+    def _add_port(self, group, router, segment, host) -> None:
+        if host not in segment.ports:
+            segment.ports.add(host)
+            group.tree.graft(router, host)
+
+    def _others_stay_silent(self, group, router, segment, host) -> None:
+        """IGMPv2: the other members on the segment heard ``host``'s report (when it reached
+        their router: the segment is a LAN); each cancels its pending query response or
+        unsolicited repeat and is no longer the last reporter (RFC 2236 §6: Delaying
+        Member -> Idle Member). A silent member relies on the router forwarding the group
+        onto the LAN, so the router forwards to it too (access links stand for the LAN)."""
         for other in group.on_segment.get(router, {}).values():
             if other.host != host:
+                self._add_port(group, router, segment, other.host)
                 other.reporter = False
                 if other.response is not None:
                     other.response.cancel()
                     other.response = None
+                if other.repeat is not None:
+                    other.repeat.cancel()
+                    other.repeat = None
 
     def _gmi_check(self, state) -> None:
         group, router = state
@@ -412,13 +459,38 @@ class MembershipService:
         if state is None:
             return
         upstream = self._upstream(group, router)
-        if upstream != state.upstream and state.upstream is not None \
-                and self.network.link(router, state.upstream).up:
-            self._send(group, PimMessage(PRUNE, group.name), router, state.upstream)
-        state.upstream = upstream
+        if upstream != state.upstream:
+            self._pim_reroute(group, router, state, upstream)
+            return
         if upstream is not None:
             self._send(group, PimMessage(JOIN, group.name), router, upstream)
         state.refresh = self.sim.timer(group.pim.t_periodic, self._pim_refresh, key)
+
+    def _route_changed(self, event, u, v) -> None:
+        """A failure or a recovery changed the unicast routes: every router on a tree whose
+        RPF neighbour toward the RP changed re-routes at once (RFC 7761 §4.5.7), so the
+        data gap is the route change plus one graft, not a wait for the refresh."""
+        network = self.network
+        for group in self.groups.values():
+            for router in sorted(group.states, key=network.rank.__getitem__):
+                if router == group.rp or not network.node_up(router):
+                    continue
+                state = group.states[router]
+                upstream = self._upstream(group, router)
+                if upstream != state.upstream:
+                    self._pim_reroute(group, router, state, upstream)
+
+    def _pim_reroute(self, group, router, state, upstream) -> None:
+        """RPF'(*,G) changed: Join to the new upstream neighbour, Prune to the old one (if
+        the link to it is up), and the Join timer restarts at t_periodic (RFC 7761 §4.5.7)."""
+        old, state.upstream = state.upstream, upstream
+        if upstream is not None:
+            self._send(group, PimMessage(JOIN, group.name), router, upstream)
+        if old is not None and self.network.link(router, old).up:
+            self._send(group, PimMessage(PRUNE, group.name), router, old)
+        if state.refresh is not None:
+            state.refresh.cancel()
+        state.refresh = self.sim.timer(group.pim.t_periodic, self._pim_refresh, (group, router))
 
     def _pim_join(self, group, router, downstream, join_id) -> None:
         state = group.states.get(router)
@@ -429,8 +501,7 @@ class MembershipService:
             self._pim_create(group, router, join)
             state = group.states[router]
         deadline = self.sim.now + group.pim.holdtime
-        if downstream not in state.down:
-            group.tree.graft(router, downstream)
+        group.tree.graft(router, downstream)        # also when stale: it is the RPF link again
         state.down[downstream] = deadline
         if state.expiry is None:
             state.expiry = self.sim.timer(group.pim.holdtime, self._pim_expire, (group, router))
@@ -478,43 +549,13 @@ class MembershipService:
         member = group.members.get(host)
         if group.loopback and member is not None and member.socket is socket and member.receiver:
             member.deliver(size, host)                                    # M15 loopback
-        packet = Packet(size, MulticastData(group.name, host, group.scope), host, group.rp, False,
-                        next(self.sim.message_ids))
+        packet = Packet(size, MulticastData(group.name, host), host, group.rp, False,
+                        next(self.sim.message_ids), group.scope)
         self.network.unicast(packet, host, group.rp)
 
     def _data_at_rp(self, packet) -> None:
+        """The RP forwards a source's packet down the shared tree (a scoped one with what
+        its TTL has left: see the module's docstring)."""
         group = self.groups.get(packet.msg.session)
-        if group is None:
-            return
-        if packet.msg.ttl is None:
+        if group is not None:
             group.tree.send(packet, at=group.rp)
-            return
-        # M17: a scoped packet may pass at most ``ttl`` routers, those on its way to the RP
-        # included. The RP sends on a copy that carries what is left for the tree below it.
-        path = self.network.routing.path(packet.src, group.rp) or [packet.src, group.rp]
-        left = packet.msg.ttl - sum(1 for node in path if not self.network.is_host(node))
-        if left >= 0:
-            msg = replace(packet.msg, ttl=left)
-            copy = Packet(packet.size, msg, packet.src, packet.dst, False, packet.msg_id)
-            self._scoped_forward(group, copy, group.rp)
-
-    def _scoped_forward(self, group, packet, router) -> None:
-        for link in group.tree.out.get(router, ()):
-            link.transmit(packet, self._scoped_arrive)
-
-    def _scoped_arrive(self, packet, link) -> None:
-        if not link.up:
-            link.drop(packet, "down")
-            return
-        group = self.groups.get(packet.msg.session)
-        node = link.dst
-        receiver = group.tree.receivers.get(node)
-        if receiver is not None:
-            receiver(packet, link)
-        if not self.network.is_host(node):
-            depth, x = 0, node                     # routers below the RP, this one included
-            while x != group.rp:
-                depth += 1
-                x = group.tree.parent[x].src
-            if depth <= packet.msg.ttl:
-                self._scoped_forward(group, packet, node)

@@ -40,10 +40,10 @@ class PimMessage:
 @dataclass(frozen=True, slots=True)
 class MulticastData:
     """A data packet of a session's group (the source's DR encapsulates it to the RP).
-    ``ttl`` is the scope the sender set (router hops), None for unlimited."""
+    Its scope is the packet's IP TTL (``Packet.ttl``), not part of the message: each
+    copy has its own."""
     proto: ClassVar[str] = "ipmc"
     kind: ClassVar[str] = DATA
     session: str
     sender: str
-    ttl: int | None = None
     join: ClassVar[None] = None

@@ -140,7 +140,12 @@ class IpmcOptions(Strict):
                                      f"interval {MIN_PERIOD}")
     pim: PimOptions | None = Field(None, description=f"PIM parameters (t_periodic, holdtime), each "
                                    f"{MIN_PERIOD}")
-    scope: int | None = Field(None, ge=1, description="multicast hop limit in routers (default none)")
+    scope: int | None = Field(None, ge=1, description="the data's IP TTL (M17): each router that "
+                              "forwards a packet decrements it, one that gets it with TTL 1 "
+                              "forwards it no further; so a member gets data iff the data's path "
+                              "to it, through the RP, has at most `scope` links, and 1 never "
+                              "leaves the sender's access link (default none: no limit; "
+                              "Winsock's default is 1)")
     loopback: StrictBool = Field(True, description="a sender also receives its own data (M15)")
     give_up: Period | None = Field(None, description="a non-rooted join with no data by then is "
                                    f"timed_out ({MIN_PERIOD})")

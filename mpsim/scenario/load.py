@@ -260,6 +260,9 @@ def _unknown_field(data, path) -> str:
     name = path[-1] if path else "?"
     model = model_at(data, path[:-1])
     allowed = _allowed_fields(model) if model is not None else sorted(_field_names())
+    moved = getattr(model, "moved_fields", {}).get(name) if model is not None else None
+    if moved is not None:
+        return f"unknown field {short(name)}: {moved}"
     hint = difflib.get_close_matches(str(name), allowed, n=1) if len(str(name)) <= 100 else []
     return (f"unknown field {short(name)}" + (f" (did you mean {hint[0]!r}?)" if hint else "")
             + (f"; allowed here: {', '.join(allowed)}" if model is not None else

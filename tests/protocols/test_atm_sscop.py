@@ -60,6 +60,17 @@ def test_c7_a_setup_lost_between_switches_costs_one_poll_and_the_hops_round_trip
     assert list(drops.loc[drops.event == "DROP", "detail"]) == ["SETUP (loss)"]
 
 
+def invite_two(policy1, policy2, until=10):
+    """L1 and L2 on switch 1 listen with these policies; the root invites both at 1 s
+    with max_outstanding 2."""
+    w = chain(leaves=("L1", "L2"))
+    w.session("s", root="R", max_outstanding=2)
+    w.app("L1").listen(policy1)
+    w.app("L2").listen(policy2)
+    w.at(1.0, w.app("R").invite, ["L1", "L2"])
+    return w.run(until)
+
+
 def test_a_lost_first_hop_setup_costs_about_a_second_not_t303():
     """Before SSCOP the root's T303 (4 s) recovered a SETUP lost on its access link."""
     w = invite_once(lost_link=("R", 0))
@@ -165,12 +176,7 @@ def test_add_party_waits_until_the_call_is_active():
     leaves only when L1's CONNECT has reached the root (after the root's CONNECT ACK on
     its access link): L2 completes at 130.4 ms, as with max_outstanding 1. Before it left
     at once and completed in 65.6 ms, which Q.2971 does not allow."""
-    w = chain(leaves=("L1", "L2"))
-    w.session("s", root="R", max_outstanding=2)
-    w.app("L1").listen("accept")
-    w.app("L2").listen("accept")
-    w.at(1.0, w.app("R").invite, ["L1", "L2"])
-    w.run(10)
+    w = invite_two("accept", "accept")
     latency = dict(zip(w.joins().leaf, w.joins().latency))
     assert latency["L1"] == pytest.approx(2 * ONE_WAY, abs=1e-12)
     assert latency["L2"] == pytest.approx(2 * ONE_WAY + 0.0008 + 2 * ONE_WAY, abs=1e-12)   # 130.4 ms
@@ -181,12 +187,7 @@ def test_add_party_waits_until_the_call_is_active():
 
 
 def test_when_the_first_party_fails_the_next_waiting_one_goes_as_a_new_setup():
-    w = chain(leaves=("L1", "L2"))
-    w.session("s", root="R", max_outstanding=2)
-    w.app("L1").listen("reject")
-    w.app("L2").listen("accept")
-    w.at(1.0, w.app("R").invite, ["L1", "L2"])
-    w.run(10)
+    w = invite_two("reject", "accept")
     joins = w.joins().set_index("leaf")
     assert joins.loc["L1", "outcome"] == "rejected"
     assert joins.loc["L1", "t_complete"] == pytest.approx(1 + 2 * ONE_WAY, abs=1e-12)
@@ -216,12 +217,7 @@ def test_t310_is_the_user_sides_30_s(defer, outcome):
 
 @pytest.mark.parametrize("defer, outcome", [(20.0, "connected"), (40.0, "timed_out")])
 def test_t399_is_the_user_sides_34_s(defer, outcome):
-    w = chain(leaves=("L1", "L2"))
-    w.session("s", root="R", max_outstanding=2)
-    w.app("L1").listen("accept")
-    w.app("L2").listen({"defer": defer})
-    w.at(1.0, w.app("R").invite, ["L1", "L2"])
-    w.run(80)
+    w = invite_two("accept", {"defer": defer}, until=80)
     row = w.joins().set_index("leaf").loc["L2"]
     t_add = 1 + 2 * ONE_WAY                 # the ADD PARTY is sent (T399 starts)
     assert row.outcome == outcome

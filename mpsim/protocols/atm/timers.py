@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import BeforeValidator, Field, model_validator
 
@@ -85,6 +85,10 @@ _period = named_period()
 
 class AtmTimerOptions(Strict):
     """A session's ``timers:`` block (atm); a timer left out takes its default."""
+    #: Fields that were here once, and where they went (the loader says so).
+    moved_fields: ClassVar[dict] = {
+        "t_detect": "it is now the session's signalling.no_response (SSCOP's Timer_NO-RESPONSE, "
+                    "default 7 s), e.g. signalling: {no_response: 7s}"}
     T303: Annotated[float | None, _period] = Field(None, description="SETUP sent: once more on expiry, "
                                                    f"then WSAETIMEDOUT (default 4 s; {MIN_PERIOD})")
     T310: Annotated[float | None, _period] = Field(None, description="CALL PROCEEDING received: clear "

@@ -65,17 +65,6 @@ class SscopMessage:
     stamp: int = 0
 
 
-class _Unacked:
-    """A message a sender holds until it is acknowledged: the packet of its latest
-    transmission and the ``cause`` its send was recorded with."""
-
-    __slots__ = ("packet", "cause")
-
-    def __init__(self, packet, cause):
-        self.packet = packet
-        self.cause = cause
-
-
 class _Sender:
     """The sending side of one directed hop: VT(S), what is unacknowledged, its timers."""
 
@@ -83,7 +72,8 @@ class _Sender:
 
     def __init__(self):
         self.vts = 0
-        self.unacked: dict = {}        # seq -> _Unacked
+        #: seq -> (packet of its latest transmission, the ``cause`` its send was recorded with)
+        self.unacked: dict = {}
         self.poll_timer = None
         self.silence_timer = None
 
@@ -164,7 +154,7 @@ class Saal:
         """Transmit a numbered message (its send already recorded with ``cause``) and
         hold it until it is acknowledged."""
         sender = self.senders[(src, dst)]
-        sender.unacked[packet.msg.seq] = _Unacked(packet, cause)
+        sender.unacked[packet.msg.seq] = (packet, cause)
         if sender.poll_timer is None:
             sim = self.provider.sim
             sender.poll_timer = sim.timer(self.poll, self._poll_due, (src, dst))
@@ -186,15 +176,17 @@ class Saal:
         self.reset(*hop)
         self.provider.hop_silent(self.call, *hop)
 
-    def _retransmit(self, src, dst, seq, entry) -> None:
+    def _retransmit(self, sender, src, dst, seq) -> None:
         provider = self.provider
-        msg = entry.packet.msg
-        outer, provider.cause = provider.cause, entry.cause
+        packet, cause = sender.unacked[seq]
+        msg = packet.msg
+        outer, provider.cause = provider.cause, cause
         try:
-            entry.packet = provider.control_packet(msg, src, dst, join_id=msg.party, detail=msg.cause)
+            packet = provider.control_packet(msg, src, dst, join_id=msg.party, detail=msg.cause)
         finally:
             provider.cause = outer
-        provider.network.send_hop(entry.packet, src, dst)
+        sender.unacked[seq] = (packet, cause)
+        provider.network.send_hop(packet, src, dst)
 
     def _frame(self, kind, src, dst, size, msg, cause=None) -> None:
         provider = self.provider
@@ -219,6 +211,12 @@ class Saal:
         receiver = self.receivers.get((src, dst))
         if receiver is None:
             receiver = self.receivers[(src, dst)] = _Receiver()
+        if seq == receiver.vrr and not receiver.held:       # in order, nothing held: the usual case
+            receiver.vrr = seq + 1
+            if receiver.vrh < seq + 1:
+                receiver.vrh = seq + 1
+            self.provider.control_arrived(packet, dst, src, packet.msg.party)
+            return
         if seq < receiver.vrr or seq in receiver.held:
             provider = self.provider
             provider.recorder.record(provider.sim.now, "net", "DROP", host=src, peer=dst,
@@ -288,8 +286,8 @@ class Saal:
         for first, end in msg.gaps:
             for seq in range(first, end):
                 entry = unacked.get(seq)
-                if entry is not None and entry.packet.msg_id < msg.stamp:
-                    self._retransmit(hop[0], hop[1], seq, entry)
+                if entry is not None and entry[0].msg_id < msg.stamp:
+                    self._retransmit(sender, hop[0], hop[1], seq)
         if not unacked:
             sender.stop()
 

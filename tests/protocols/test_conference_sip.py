@@ -380,7 +380,9 @@ def test_a_closed_chair_answers_a_retransmitted_request_with_reject_not_an_admis
     """R accepts L's request at once; its ACCEPT and, at 1.2 s, the BYE of its closing are
     both lost. L resends at 1 + T1: the chair, closed, answers REJECT "closed" (before,
     it sent the ACCEPT again and L joined a session that had ended); L's join ends
-    WSAECONNRESET, and the chair's ACCEPT copy (due 1 + OW + T1) never left."""
+    WSAECONNREFUSED (M18: a leaf's outstanding request when the root closes; it ended
+    WSAECONNRESET until the regression tests below), and the chair's ACCEPT copy (due
+    1 + OW + T1) never left."""
     w = requested()
     lose_next(w.net.link("R", 0), 2)
     w.at(1.2, w.app("R").leave)
@@ -393,11 +395,44 @@ def test_a_closed_chair_answers_a_retransmitted_request_with_reject_not_an_admis
                    x(t0 + OW, "R", "REJECT"), x(t0 + 2 * OW, "L", "REJECT", "in"),
                    x(t0 + 2 * OW, "L", "ACK"), x(t0 + 3 * OW, "R", "ACK", "in")]
     assert [e for e in w.log("spi") if e[1] == "L"][-1] == \
-        (round(t0 + 2 * OW, 9), "L", "FD_CONNECT", "WSAECONNRESET")
+        (round(t0 + 2 * OW, 9), "L", "FD_CONNECT", "WSAECONNREFUSED")
+    assert (row(w).outcome, row(w).error) == ("rejected", "WSAECONNREFUSED")
     assert [e[2] for e in w.log("spi")].count("FD_ACCEPT") == 1
     assert not w.app("L").socket.connected
     assert w.stack.session("s").state.tree.receivers == {}
     check_counts(w, log, attempts=2)
+
+
+def test_m18_a_request_the_closing_chair_holds_is_refused_wsaeconnrefused():
+    """M18 (regression): the chair holds L's request (100 Trying sent) and closes at 2:
+    its REJECT "closed" reaches L at 2 + OW, and L's outstanding request fails with
+    WSAECONNREFUSED, row rejected (tests/spi's M18 case). Before, it failed with
+    WSAECONNRESET, row cancelled."""
+    w = requested({"defer": 100.0})
+    w.at(2.0, w.app("R").leave)
+    w.run(10)
+    assert exchange(w) == [x(1, "L", "JOIN_REQUEST"), x(1 + OW, "R", "JOIN_REQUEST", "in"),
+                           x(1 + OW, "R", "TRYING"), x(1 + 2 * OW, "L", "TRYING", "in"),
+                           x(2, "R", "REJECT"), x(2 + OW, "L", "REJECT", "in"),
+                           x(2 + OW, "L", "ACK"), x(2 + 2 * OW, "R", "ACK", "in")]
+    assert w.log("spi")[-1] == (round(2 + OW, 9), "L", "FD_CONNECT", "WSAECONNREFUSED")
+    assert (row(w).outcome, row(w).error) == ("rejected", "WSAECONNREFUSED")
+
+
+def test_m18_a_request_whose_accept_was_lost_is_refused_by_the_closing_chairs_bye():
+    """M18 (regression): R accepts L's request at once, its ACCEPT is lost, and R closes at
+    1.2: the BYE of its closing reaches L, whose request is still outstanding, at
+    1.2 + OW: FD_CONNECT with WSAECONNREFUSED, row rejected. Before, WSAECONNRESET."""
+    w = requested()
+    lose_next(w.net.link("R", 0), 1)
+    w.at(1.2, w.app("R").leave)
+    w.run(30)
+    assert exchange(w)[:5] == [x(1, "L", "JOIN_REQUEST"), x(1 + OW, "R", "JOIN_REQUEST", "in"),
+                               x(1 + OW, "R", "ACCEPT"), x(1.2, "R", "BYE"), x(1.2 + OW, "L", "BYE", "in")]
+    assert [e for e in w.log("spi") if e[1] == "L"][-1] == \
+        (round(1.2 + OW, 9), "L", "FD_CONNECT", "WSAECONNREFUSED")
+    assert (row(w).outcome, row(w).error) == ("rejected", "WSAECONNREFUSED")
+    assert not w.app("L").socket.connected
 
 
 # -- M-rule cases of tests/spi, on conference -------------------------------------------------
@@ -421,3 +456,45 @@ def test_m9_a_root_host_that_is_down_gives_wsaetimedout_not_wsaenetunreach():
     w.run(60)
     r = row(w)
     assert (r.outcome, r.error, r.attempts, r.t_complete) == ("timed_out", "WSAETIMEDOUT", 7, 1 + 64 * T1)
+
+
+def test_m21_a_failed_link_is_not_noticed_by_the_dialog_and_the_data_moves_at_once():
+    """M21 on conference: rooted sessions notice a failure "through their provider's
+    timers", and SIP keeps none on an established dialog (RFC 3261 has no keep-alive;
+    session timers, RFC 4028, are an extension mpsim does not model), so neither end
+    gets FD_CLOSE. The data plane is non-rooted and moves with its routers: ring
+    0-1-2-3-4, chair R and a source S on 0 (the RP), member H on 2 (route 2-1-0); the link
+    1-2 fails at 10 s and router 2 sends its Join the other way at once (RFC 7761
+    §4.5.7), so H misses exactly what ipmc's member misses (test_ipmc_rules' M21)."""
+    from mpsim.net import LinkSpec, Topology
+    from mpsim.spi import FD_READ
+    from tests.protocols.ipmc_world import gaps, periodic_source, pim_log
+    from tests.world import CASE_LINK, World
+
+    topo = Topology.from_generator("cycle_graph", {"n": 5}, links=LinkSpec(**CASE_LINK))
+    w = World(topo, {"R": 0, "S": 0, "H": 2}, providers=("conference",))
+    w.session("s", "conference", root="R", rp=0, igmp={"version": 3, "robustness": 1})
+    periodic_source(w, "S", "s", 0.001, start=0.0005)
+    arrivals = []
+
+    def on_read(ind):
+        if ind.event == FD_READ:
+            arrivals.append(round(ind.time, 9))
+            ind.socket.recv()
+
+    def watch():
+        member = w.app("H").members[0]
+        member.on(on_read)
+        member.recv()
+
+    w.app("H").listen("accept")
+    w.at(1.0, w.app("R").invite, ["H"])
+    w.at(1.05, watch)
+    w.at(10.0, w.net.fail_link, 1, 2)
+    w.run(30)
+    assert [e for e in pim_log(w) if e[0] >= 10] == [
+        (10.0, "2", "3", "PIM_JOIN"), (10.0108, "3", "4", "PIM_JOIN"), (10.0216, "4", "0", "PIM_JOIN")]
+    assert [g for g in gaps(arrivals) if g[0] > 9] == [(10.0107, 10.0765)]
+    assert [e for e in w.log("spi") if e[2] == "FD_CLOSE"] == []
+    assert w.app("H").members[0].connected
+    assert w.app("R").socket.leaves["H"].connected

@@ -19,8 +19,10 @@ final answer (ACCEPT or REJECT), ACK.
   (§13.3.1.4; §17.2.1 Timer G), for 64·T1 at most (Timer H); an ACCEPT that is
   never acknowledged ends the membership with a BYE, as §13.3.1.4 says.
 - A member or chair that has closed its socket answers a retransmitted request
-  with REJECT, never with a new admission; a BYE that reaches a requester still
-  waiting ends its join with ``WSAECONNRESET``.
+  with REJECT, never with a new admission. A BYE, or a REJECT "closed", that reaches
+  a requester still waiting ends its join: the chair's with ``WSAECONNRESET`` (the
+  member left before its answer got through, M20), a member's with
+  ``WSAECONNREFUSED`` (a leaf's outstanding request when the root closes, M18).
 
 An admitted member then joins the conference's IP multicast group exactly as
 ``ipmc`` does (the provider owns a ``MembershipService`` of its own), so
@@ -340,8 +342,13 @@ class ConferenceProvider(Provider):
         if kind == ACCEPT:
             self._finish_calling(tx, None)
         else:
-            self._finish_calling(tx, WsaError.WSAECONNRESET if cause == "closed"
-                                 else WsaError.WSAECONNREFUSED)
+            self._finish_calling(tx, self._ended(tx) if cause == "closed" else WsaError.WSAECONNREFUSED)
+
+    @staticmethod
+    def _ended(tx) -> WsaError:
+        """The error of a request the other side's closing ended: the chair's invitation,
+        WSAECONNRESET (M20); a member's request, WSAECONNREFUSED (M18)."""
+        return WsaError.WSAECONNRESET if tx.way == 1 else WsaError.WSAECONNREFUSED
 
     def _finish_calling(self, tx, error) -> None:
         tx.state = Calling.DONE
@@ -519,8 +526,8 @@ class ConferenceProvider(Provider):
     def _bye_arrived(self, tx, node) -> None:
         """The other side left, closed, or withdrew its request."""
         if node == tx.requester:
-            if tx.state != Calling.DONE:           # it left before its answer got through
-                self._finish_calling(tx, WsaError.WSAECONNRESET)
+            if tx.state != Calling.DONE:           # it closed before its answer got through
+                self._finish_calling(tx, self._ended(tx))
                 return
             sock = tx.leaf_socket if tx.way == 1 else tx.member_socket
         else:

@@ -279,3 +279,15 @@ class PlainProvider(Provider):
     """A provider without ``XP1_SUPPORT_MULTIPOINT``: a plain transport."""
     name = "plain"
     flags = ProviderFlag(0)
+
+
+def ended_1_ms_after_acceptance(provider):
+    """L's spi records, and its row's (outcome, t_complete), when the root ends L's
+    accepted Way 2 request 1 ms after accepting it: atm's leaf is refused when the RELEASE
+    arrives (its switch's CONNECT ACK never comes); conference's ACCEPT gets there first and
+    the BYE behind it closes the new member."""
+    if provider == "atm":
+        return ([r(1.001 + 2 * OW, "L", "FD_CONNECT", "WSAECONNREFUSED")],
+                ("rejected", pytest.approx(1.001 + 2 * OW)))
+    return ([r(1 + 2 * OW, "L", "FD_CONNECT"), r(1.001 + 2 * OW, "L", "FD_CLOSE")],
+            ("connected", pytest.approx(1 + 2 * OW)))

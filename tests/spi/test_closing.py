@@ -7,8 +7,25 @@ import pytest
 
 from mpsim.core.errors import SocketError
 from mpsim.spi import CF_ACCEPT, CF_DEFER, FD_ACCEPT
-from tests.spi.helpers import (OW, PROFILES, TAU, data_one_way, invite_one, invited, invited_pair, listening,
-                               nonrooted, r, request_one, requested, root_socket, rooted, rows, tree_state)
+from tests.spi.helpers import (
+    OW,
+    PROFILES,
+    TAU,
+    data_one_way,
+    ended_1_ms_after_acceptance,
+    invite_one,
+    invited,
+    invited_pair,
+    listening,
+    nonrooted,
+    r,
+    request_one,
+    requested,
+    root_socket,
+    rooted,
+    rows,
+    tree_state,
+)
 from tests.world import HOP, POLL_TX, lose_next, sent
 
 
@@ -125,12 +142,7 @@ def test_m18_an_accepted_request_still_on_its_way_ends_at_the_leaf(provider):
     w = request_one(provider)
     w.at(1.001 + OW, w.app("R").leave)
     w.run(10)
-    if provider == "atm":
-        ending = [r(1.001 + 2 * OW, "L", "FD_CONNECT", "WSAECONNREFUSED")]
-        row = ("rejected", pytest.approx(1.001 + 2 * OW))
-    else:
-        ending = [r(1 + 2 * OW, "L", "FD_CONNECT"), r(1.001 + 2 * OW, "L", "FD_CLOSE")]
-        row = ("connected", pytest.approx(1 + 2 * OW))
+    ending, row = ended_1_ms_after_acceptance(provider)
     assert w.log("spi") == [
         *listening("R"), r(1, "L", "SOCKET"), *requested(1),
         r(1.001 + OW, "R", "CLOSE"), r(1.001 + OW, "R", "FD_CLOSE"),       # its per-leaf socket

@@ -11,9 +11,29 @@ import pytest
 
 from mpsim.core.errors import SocketError
 from mpsim.spi import C_LEAF, C_ROOT, D_LEAF, D_ROOT, FD_ACCEPT, FD_CLOSE, FD_CONNECT, WsaError
-from tests.spi.helpers import (ALL, LEAF, LONG_HOLD, OW, PROFILES, ROOT, TAU, PlainProvider, chain, code_of,
-                               invited, invited_pair, listening, nonrooted, r, requested, root_socket, rooted,
-                               rows, tree_state)
+from tests.spi.helpers import (
+    ALL,
+    LEAF,
+    LONG_HOLD,
+    OW,
+    PROFILES,
+    ROOT,
+    TAU,
+    PlainProvider,
+    chain,
+    code_of,
+    ended_1_ms_after_acceptance,
+    invited,
+    invited_pair,
+    listening,
+    nonrooted,
+    r,
+    requested,
+    root_socket,
+    rooted,
+    rows,
+    tree_state,
+)
 from tests.world import sent
 
 ROLE_FLAGS = (C_ROOT, C_LEAF, D_ROOT, D_LEAF)
@@ -155,12 +175,7 @@ def test_m3_closing_the_per_leaf_socket_of_an_accepted_request_refuses_the_leaf(
     w.at(1.0, w.app("L").request)
     w.at(1.001 + OW, lambda: per_leaf[0].close())
     w.run(10)
-    if provider == "atm":
-        ending = [r(1.001 + 2 * OW, "L", "FD_CONNECT", "WSAECONNREFUSED")]
-        row = ("rejected", pytest.approx(1.001 + 2 * OW))
-    else:
-        ending = [r(1 + 2 * OW, "L", "FD_CONNECT"), r(1.001 + 2 * OW, "L", "FD_CLOSE")]
-        row = ("connected", pytest.approx(1 + 2 * OW))
+    ending, row = ended_1_ms_after_acceptance(provider)
     assert w.log("spi") == [
         *listening("R"), r(1, "L", "SOCKET"), *requested(1),
         r(1.001 + OW, "R", "CLOSE"), *ending]

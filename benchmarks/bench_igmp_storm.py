@@ -25,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 
+from benchmarks.floor import run_sampled  # noqa: E402
 from mpsim.apps import ConstantRateSender, SessionApp  # noqa: E402
 from mpsim.core import Simulation  # noqa: E402
 from mpsim.net import LinkSpec, Network, Topology  # noqa: E402
@@ -54,6 +55,32 @@ def build(members: int, routers: int, window: float, rate: float, seed: int):
     return sim, stack
 
 
+def run(members: int, routers: int, window: float, duration: float, rate: float, seed: int,
+        profiler: cProfile.Profile | None = None) -> dict:
+    """Build and run the storm; its figures (``run_wall_s`` and ``mean_pending`` unrounded)."""
+    t0 = time.perf_counter()
+    sim, stack = build(members, routers, window, rate, seed)
+    t_build = time.perf_counter() - t0
+    if profiler:
+        profiler.enable()
+    t_run, pending = run_sampled(sim, duration)
+    if profiler:
+        profiler.disable()
+    joins = stack.joins.frame()
+    got = joins.t_first_data.notna()
+    latency = (joins.t_first_data - joins.t_request)[got]
+    return {
+        "members": members, "routers": routers, "build_s": round(t_build, 2),
+        "run_s": round(t_run, 2), "wall_s": round(t_build + t_run, 2), "events": sim.events_processed,
+        "events_per_s": round(sim.events_processed / t_run), "records": len(sim.recorder),
+        "with_data": int(got.sum()),
+        "latency_mean_s": round(float(latency.mean()), 4) if len(latency) else None,
+        "latency_p95_s": round(float(np.quantile(latency, 0.95)), 4) if len(latency) else None,
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "run_wall_s": t_run, "mean_pending": pending,
+    }
+
+
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--members", type=int, default=100_000)
@@ -64,29 +91,8 @@ def main(argv=None) -> dict:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--profile", action="store_true")
     args = parser.parse_args(argv)
-    t0 = time.perf_counter()
-    sim, stack = build(args.members, args.routers, args.window, args.rate, args.seed)
-    t_build = time.perf_counter() - t0
     profiler = cProfile.Profile() if args.profile else None
-    t1 = time.perf_counter()
-    if profiler:
-        profiler.enable()
-    sim.run(args.duration)
-    if profiler:
-        profiler.disable()
-    t_run = time.perf_counter() - t1
-    joins = stack.joins.frame()
-    got = joins.t_first_data.notna()
-    latency = (joins.t_first_data - joins.t_request)[got]
-    result = {
-        "members": args.members, "routers": args.routers, "build_s": round(t_build, 2),
-        "run_s": round(t_run, 2), "wall_s": round(t_build + t_run, 2), "events": sim.events_processed,
-        "events_per_s": round(sim.events_processed / t_run), "records": len(sim.recorder),
-        "with_data": int(got.sum()),
-        "latency_mean_s": round(float(latency.mean()), 4) if len(latency) else None,
-        "latency_p95_s": round(float(np.quantile(latency, 0.95)), 4) if len(latency) else None,
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-    }
+    result = run(args.members, args.routers, args.window, args.duration, args.rate, args.seed, profiler)
     print(f"{args.members} members, {args.routers} routers: build {result['build_s']} s + run "
           f"{result['run_s']} s = {result['wall_s']} s wall; {result['events']} events "
           f"({result['events_per_s']}/s); {result['records']} records; peak RSS {result['peak_rss_mb']} MB; "

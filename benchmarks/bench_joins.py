@@ -24,6 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.floor import run_sampled  # noqa: E402
 from mpsim.apps import SessionApp  # noqa: E402
 from mpsim.core import Simulation  # noqa: E402
 from mpsim.net import LinkSpec, Network, Topology  # noqa: E402
@@ -60,9 +61,7 @@ def run_mode(mode: str, leaves: int, switches: int, max_outstanding: int, seed: 
         root.listen("accept")
         for name in names:
             sim.call_at(0.0, lambda app: app.request(), SessionApp(stack, name, "s"))
-    t1 = time.perf_counter()
-    sim.run()
-    wall = time.perf_counter() - t1
+    wall, pending = run_sampled(sim)
     joins = stack.joins.frame()
     connected = int((joins.outcome == "connected").sum())
     return {
@@ -72,6 +71,7 @@ def run_mode(mode: str, leaves: int, switches: int, max_outstanding: int, seed: 
         "events_per_s": round(sim.events_processed / wall), "records": len(sim.recorder),
         "sim_time_s": round(sim.now, 4), "mean_latency_s": round(float(joins.latency.mean()), 6),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "run_wall_s": wall, "mean_pending": pending,
     }
 
 

@@ -30,6 +30,11 @@ timed, not building the network; both run with the objects built beforehand
 frozen out of the cyclic GC, as ``Simulation.run`` does. A packet hop is one
 packet put on one link; the rates are packet hops per wall second (best of
 ``--repeat`` runs each), and the ratio is mpsim / heapq.
+
+``run_simpy`` is a third contender, for the suite (``python -m benchmarks tree``):
+the same tree in SimPy the naive way, one process per packet hop and a
+``simpy.Resource`` per link as its transmitter, with the same loss draws, so the
+same check applies to it.
 """
 
 from __future__ import annotations
@@ -44,11 +49,12 @@ from itertools import count
 from pathlib import Path
 
 import networkx as nx
+import simpy
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from mpsim.core import RngStreams, Simulation  # noqa: E402
-from mpsim.core.rng import block_sizes  # noqa: E402
+from mpsim.core.rng import bernoulli_flags, block_sizes  # noqa: E402
 from mpsim.core.units import tx_time  # noqa: E402
 from mpsim.net import LinkSpec, MulticastTree, Network, Packet, Topology  # noqa: E402
 
@@ -86,18 +92,24 @@ def run_mpsim(depth: int, packets: int, loss: float, seed: int) -> dict:
     return {"wall": wall, "counts": counts, "events": sim.events_processed, "sim_time": sim.now}
 
 
-# -- the baseline --------------------------------------------------------------------
-def run_heapq(depth: int, packets: int, loss: float, seed: int) -> dict:
+# -- the baselines -------------------------------------------------------------------
+def tree_links(depth: int, seed: int):
+    """The tree edges, each node's children and each link's loss stream, by child: the
+    link parent -> child is named by its child (each node has one parent)."""
     edges = tree_edges(depth)
     n = len(edges) + 1
-    # The link parent -> child is named by its child (each node has one parent).
     children: list[list[int]] = [[] for _ in range(n)]
-    for parent, child in edges:
-        children[parent].append(child)
     streams = RngStreams(seed)
     rngs = [None] * n
     for parent, child in edges:
+        children[parent].append(child)
         rngs[child] = streams.stream(f"link:{parent!r}->{child!r}:loss")
+    return edges, children, rngs
+
+
+def run_heapq(depth: int, packets: int, loss: float, seed: int) -> dict:
+    edges, children, rngs = tree_links(depth, seed)
+    n = len(edges) + 1
     byte_time = tx_time(1, BANDWIDTH)
     busy = [0.0] * n
     backlogs = [deque() for _ in range(n)]
@@ -156,8 +168,61 @@ def run_heapq(depth: int, packets: int, loss: float, seed: int) -> dict:
     return {"wall": wall, "counts": counts, "sim_time": now if packets else 0.0}
 
 
+def run_simpy(depth: int, packets: int, loss: float, seed: int) -> dict:
+    """The same work in SimPy the obvious way: one process per packet hop, holding its
+    link's ``Resource`` (the transmitter) while it serializes, then propagating. The
+    drop-tail limit (one sending, QUEUE waiting) and the loss flags (drawn at admission,
+    per link in order) are the heapq loop's, so the same packets are carried and lost
+    (checked; the workload never queues: 0.8 ms per packet on a link, 1 ms apart)."""
+    edges, children, rngs = tree_links(depth, seed)
+    n = len(edges) + 1
+    env = simpy.Environment()
+    wires = [simpy.Resource(env, capacity=1) for _ in range(n)]
+    flags = [bernoulli_flags(rng, loss) if rng is not None else None for rng in rngs]
+    byte_time = tx_time(1, BANDWIDTH)
+    in_system = [0] * n                         # admitted and not yet serialized
+    sent, sent_bytes, losses, queue_drops = [0] * n, [0] * n, [0] * n, [0] * n
+
+    def hop(c: int, size: int, lost: bool):
+        with wires[c].request() as turn:
+            yield turn
+            yield env.timeout(size * byte_time)
+        in_system[c] -= 1
+        if not lost:
+            yield env.timeout(DELAY)
+            forward(c, size)
+
+    def forward(node: int, size: int) -> None:
+        for c in children[node]:
+            if in_system[c] > QUEUE:            # one in transmission and QUEUE waiting
+                queue_drops[c] += 1
+                continue
+            in_system[c] += 1
+            sent[c] += 1
+            sent_bytes[c] += size
+            lost = next(flags[c])
+            losses[c] += lost
+            env.process(hop(c, size, lost))
+
+    def source():
+        for k in range(packets):
+            yield env.timeout(k * SPACING - env.now)
+            forward(0, SIZE)
+
+    env.process(source())
+    gc.collect()
+    gc.freeze()
+    t0 = time.perf_counter()
+    env.run()
+    wall = time.perf_counter() - t0
+    gc.unfreeze()
+    counts = {(p, c): (sent[c], sent_bytes[c], losses[c], queue_drops[c], losses[c] + queue_drops[c])
+              for p, c in edges}
+    return {"wall": wall, "counts": counts, "sim_time": env.now}
+
+
 # -- comparing -----------------------------------------------------------------------
-def check_same_work(a: dict, b: dict) -> None:
+def check_same_work(a: dict, b: dict, names: tuple[str, str] = ("mpsim", "heapq")) -> None:
     """Raise unless both runs put the same packets on the same links and lost the same ones."""
     if a["counts"].keys() != b["counts"].keys():
         raise AssertionError("the two runs used different tree links")
@@ -165,27 +230,35 @@ def check_same_work(a: dict, b: dict) -> None:
               if a["counts"][link] != b["counts"][link]]
     if differ:
         link, x, y = differ[0]
-        raise AssertionError(f"{len(differ)} links differ, e.g. {link}: mpsim (packets, bytes, "
-                             f"losses, queue drops, drops) = {x}, heapq = {y}")
+        raise AssertionError(f"{len(differ)} links differ, e.g. {link}: {names[0]} (packets, bytes, "
+                             f"losses, queue drops, drops) = {x}, {names[1]} = {y}")
 
 
 def hops(result: dict) -> int:
     return sum(c[0] for c in result["counts"].values())
 
 
-def bench(depth: int, packets: int, loss: float, seed: int, repeat: int) -> dict:
-    best = {"mpsim": None, "heapq": None}
+def bench(depth: int, packets: int, loss: float, seed: int, repeat: int, with_simpy: bool = False) -> dict:
+    """Best of ``repeat`` alternate runs of each contender, their work checked equal."""
+    runs = {"heapq": run_heapq, "mpsim": run_mpsim} | ({"simpy": run_simpy} if with_simpy else {})
+    best = dict.fromkeys(runs)
     for _ in range(repeat):
-        for name, run in (("heapq", run_heapq), ("mpsim", run_mpsim)):
+        for name, run in runs.items():
             result = run(depth, packets, loss, seed)
             if best[name] is None or result["wall"] < best[name]["wall"]:
                 best[name] = result
         check_same_work(best["mpsim"], best["heapq"])
+        if with_simpy:
+            check_same_work(best["mpsim"], best["simpy"], ("mpsim", "simpy"))
     mp, hq = best["mpsim"], best["heapq"]
     work = hops(mp)
     if work != hops(hq):
         raise AssertionError(f"hop counts differ: mpsim {work}, heapq {hops(hq)}")
     losses = sum(c[2] for c in mp["counts"].values())
+    sp = best.get("simpy")
+    extra = {} if not with_simpy else {
+        "simpy_wall_s": sp["wall"], "simpy_rate": work / sp["wall"],
+        "simpy_ratio": hq["wall"] / sp["wall"], "mpsim_vs_simpy": sp["wall"] / mp["wall"]}
     return {
         "depth": depth, "routers": 2 ** (depth + 1) - 1, "tree_links": len(mp["counts"]),
         "packets": packets, "loss": loss, "seed": seed, "repeat": repeat,
@@ -194,7 +267,7 @@ def bench(depth: int, packets: int, loss: float, seed: int, repeat: int) -> dict
         "mpsim_events": mp["events"],
         "mpsim_rate": work / mp["wall"], "heapq_rate": work / hq["wall"],
         "ratio": hq["wall"] / mp["wall"],
-    }
+    } | extra
 
 
 def main(argv=None) -> dict:

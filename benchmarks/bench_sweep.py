@@ -58,20 +58,25 @@ def measure(jobs: int, replications: int, folder: Path) -> dict:
             "csv": (folder / "sweep.csv").read_bytes()}
 
 
-def main() -> None:
+def compare(replications: int, repeat: int) -> tuple[dict, dict]:
+    """The best of ``repeat`` alternate measurements of --jobs 1 and of --jobs 2."""
+    best: dict = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for attempt in range(repeat):
+            for jobs in (1, 2):
+                got = measure(jobs, replications, Path(tmp) / f"j{jobs}_{attempt}")
+                if jobs not in best or got["run_phase"] < best[jobs]["run_phase"]:
+                    best[jobs] = got
+    assert best[1]["csv"] == best[2]["csv"], "the executors disagree"
+    return best[1], best[2]
+
+
+def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--replications", type=int, default=20)
     parser.add_argument("--repeat", type=int, default=2)
-    args = parser.parse_args()
-    best: dict = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        for attempt in range(args.repeat):
-            for jobs in (1, 2):
-                got = measure(jobs, args.replications, Path(tmp) / f"j{jobs}_{attempt}")
-                if jobs not in best or got["run_phase"] < best[jobs]["run_phase"]:
-                    best[jobs] = got
-    one, two = best[1], best[2]
-    assert one["csv"] == two["csv"], "the executors disagree"
+    args = parser.parse_args(argv)
+    one, two = compare(args.replications, args.repeat)
     print(f"bench_sweep: {SCENARIO.name}, {one['runs']} runs, {cores()} cores, best of {args.repeat}")
     for r in (one, two):
         print(f"  --jobs {r['jobs']}: run phase {r['run_phase']:6.2f} s = {r['runs_per_s']:6.2f} runs/s "

@@ -68,7 +68,7 @@ class SscopMessage:
 class _Sender:
     """The sending side of one directed hop: VT(S), what is unacknowledged, its timers."""
 
-    __slots__ = ("vts", "unacked", "poll_timer", "silence_timer")
+    __slots__ = ("vts", "unacked", "poll_timer", "silence_timer", "silent_at")
 
     def __init__(self):
         self.vts = 0
@@ -76,12 +76,18 @@ class _Sender:
         self.unacked: dict = {}
         self.poll_timer = None
         self.silence_timer = None
+        #: When Timer_NO-RESPONSE expires (None while nothing is unacknowledged). One
+        #: timer serves a hop across its busy periods: it runs to the deadline it was
+        #: set for and, if a STAT has moved the deadline since, waits again.
+        self.silent_at = None
 
     def stop(self) -> None:
-        for timer in (self.poll_timer, self.silence_timer):
-            if timer is not None:
-                timer.cancel()
-        self.poll_timer = self.silence_timer = None
+        """Everything is acknowledged: no more polls; Timer_NO-RESPONSE stops (its timer,
+        if pending, finds ``silent_at`` None and ends)."""
+        if self.poll_timer is not None:
+            self.poll_timer.cancel()
+        self.poll_timer = None
+        self.silent_at = None
 
 
 class _Receiver:
@@ -158,7 +164,9 @@ class Saal:
         if sender.poll_timer is None:
             sim = self.provider.sim
             sender.poll_timer = sim.timer(self.poll, self._poll_due, (src, dst))
-            sender.silence_timer = sim.timer(self.no_response, self._silent, (src, dst))
+            sender.silent_at = sim.now + self.no_response
+            if sender.silence_timer is None:
+                sender.silence_timer = sim.timer(self.no_response, self._silent, (src, dst, sender))
         self.provider.network.send_hop(packet, src, dst)
 
     def _poll_due(self, hop) -> None:
@@ -168,11 +176,18 @@ class Saal:
         sender.poll_timer = self.provider.sim.timer(self.poll, self._poll_due, hop)
         self._frame(POLL, hop[0], hop[1], POLL_SIZE, SscopMessage(POLL, self.call.name, ns=sender.vts))
 
-    def _silent(self, hop) -> None:
-        sender = self.senders.get(hop)
-        if sender is None:
+    def _silent(self, arg) -> None:
+        src, dst, sender = arg
+        hop = (src, dst)
+        if self.senders.get(hop) is not sender:      # the hop was reset since
             return
         sender.silence_timer = None
+        if sender.silent_at is None:                 # acknowledged meanwhile
+            return
+        now = self.provider.sim.now
+        if now < sender.silent_at:                   # a STAT moved the deadline
+            sender.silence_timer = self.provider.sim.timer(sender.silent_at - now, self._silent, arg)
+            return
         self.reset(*hop)
         self.provider.hop_silent(self.call, *hop)
 
@@ -276,9 +291,8 @@ class Saal:
         if sender is None:
             return
         msg = packet.msg
-        if msg.kind == STAT and sender.silence_timer is not None:
-            sender.silence_timer.cancel()
-            sender.silence_timer = self.provider.sim.timer(self.no_response, self._silent, hop)
+        if msg.kind == STAT and sender.silent_at is not None:
+            sender.silent_at = self.provider.sim.now + self.no_response
         unacked = sender.unacked
         for seq in [s for s in unacked if s < msg.nr
                     or (msg.kind == STAT and s < msg.ns and not _missing(msg.gaps, s))]:
@@ -298,4 +312,6 @@ class Saal:
             sender = self.senders.pop(hop, None)
             if sender is not None:
                 sender.stop()
+                if sender.silence_timer is not None:
+                    sender.silence_timer.cancel()
             self.receivers.pop(hop, None)

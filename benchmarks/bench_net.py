@@ -27,7 +27,8 @@ packets and pay for the same draws: the benchmark checks that every tree link
 carried, lost and dropped exactly as many packets in both (and that links off
 the tree carried none) before it reports. Only the running of the packets is
 timed, not building the network; both run with the objects built beforehand
-frozen out of the cyclic GC, as ``Simulation.run`` does. A packet hop is one
+with the cyclic GC off and the objects frozen, as ``Simulation.run`` does
+(``mpsim.core.sim.collector_off``). A packet hop is one
 packet put on one link; the rates are packet hops per wall second (best of
 ``--repeat`` runs each), and the ratio is mpsim / heapq.
 
@@ -55,6 +56,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from mpsim.core import RngStreams, Simulation  # noqa: E402
 from mpsim.core.rng import bernoulli_flags, block_sizes  # noqa: E402
+from mpsim.core.sim import collector_off  # noqa: E402
 from mpsim.core.units import tx_time  # noqa: E402
 from mpsim.net import LinkSpec, MulticastTree, Network, Packet, Topology  # noqa: E402
 
@@ -123,45 +125,44 @@ def run_heapq(depth: int, packets: int, loss: float, seed: int) -> dict:
     draw = loss > 0.0
     gc.collect()
 
-    gc.freeze()
-    t0 = time.perf_counter()
-    heap: list = []
-    seq = count()
-    for k in range(packets):
-        heappush(heap, (k * SPACING, next(seq), 0, SIZE))
-    while heap:
-        now, _, node, size = heappop(heap)
-        for c in children[node]:
-            backlog = backlogs[c]
-            start = busy[c]
-            if start <= now:
-                start = now
-                if backlog:
-                    backlog.clear()
-            else:
-                while backlog[0] <= now:
-                    backlog.popleft()
-                if len(backlog) > QUEUE:
-                    queue_drops[c] += 1
-                    continue
-            departure = start + size * byte_time
-            busy[c] = departure
-            backlog.append(departure)
-            sent[c] += 1
-            sent_bytes[c] += size
-            if draw:
-                block = flags[c]
-                i = used[c]
-                if i == len(block):
-                    block = flags[c] = (rngs[c].random(next(sizes[c])) < loss).tolist()
-                    i = 0
-                used[c] = i + 1
-                if block[i]:
-                    losses[c] += 1
-                    continue
-            heappush(heap, (departure + DELAY, next(seq), c, size))
-    wall = time.perf_counter() - t0
-    gc.unfreeze()
+    with collector_off():
+        t0 = time.perf_counter()
+        heap: list = []
+        seq = count()
+        for k in range(packets):
+            heappush(heap, (k * SPACING, next(seq), 0, SIZE))
+        while heap:
+            now, _, node, size = heappop(heap)
+            for c in children[node]:
+                backlog = backlogs[c]
+                start = busy[c]
+                if start <= now:
+                    start = now
+                    if backlog:
+                        backlog.clear()
+                else:
+                    while backlog[0] <= now:
+                        backlog.popleft()
+                    if len(backlog) > QUEUE:
+                        queue_drops[c] += 1
+                        continue
+                departure = start + size * byte_time
+                busy[c] = departure
+                backlog.append(departure)
+                sent[c] += 1
+                sent_bytes[c] += size
+                if draw:
+                    block = flags[c]
+                    i = used[c]
+                    if i == len(block):
+                        block = flags[c] = (rngs[c].random(next(sizes[c])) < loss).tolist()
+                        i = 0
+                    used[c] = i + 1
+                    if block[i]:
+                        losses[c] += 1
+                        continue
+                heappush(heap, (departure + DELAY, next(seq), c, size))
+        wall = time.perf_counter() - t0
 
     counts = {(p, c): (sent[c], sent_bytes[c], losses[c], queue_drops[c], losses[c] + queue_drops[c])
               for p, c in edges}
@@ -211,11 +212,10 @@ def run_simpy(depth: int, packets: int, loss: float, seed: int) -> dict:
 
     env.process(source())
     gc.collect()
-    gc.freeze()
-    t0 = time.perf_counter()
-    env.run()
-    wall = time.perf_counter() - t0
-    gc.unfreeze()
+    with collector_off():
+        t0 = time.perf_counter()
+        env.run()
+        wall = time.perf_counter() - t0
     counts = {(p, c): (sent[c], sent_bytes[c], losses[c], queue_drops[c], losses[c] + queue_drops[c])
               for p, c in edges}
     return {"wall": wall, "counts": counts, "sim_time": env.now}

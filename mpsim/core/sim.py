@@ -24,6 +24,7 @@ raising a copy of its ``_value``, as ``Environment.step`` does.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import math
 from heapq import heappop, heappush
@@ -114,6 +115,28 @@ class Clock(simpy.Environment):
         return ran
 
 
+@contextlib.contextmanager
+def collector_off():
+    """Keep Python's cyclic garbage collector out of a run (benchmarks use it for their
+    baselines too, so that both sides run alike).
+
+    The model's objects live for the whole run, and running it makes almost no cyclic
+    garbage (at most 9 objects in any scenario of the library, counted by gc.collect()
+    after the run): the objects are frozen out of the collector's walks and the collector
+    is off meanwhile, which saves 15-20 % of an atm join run. Reference counting still
+    frees everything acyclic at once.
+    """
+    gc.freeze()
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+        gc.unfreeze()
+
+
 class Timer:
     """A cancellable one-shot call; protocols use these for their retransmission timers."""
 
@@ -198,13 +221,8 @@ class Simulation:
         clock = self.clock
         if until is not None and not (until >= clock._now and not math.isnan(until)):
             raise ParameterError(f"until = {until!r} is not allowed; allowed: >= now")
-        # The model's objects live for the whole run: keep the cyclic collector from
-        # walking them again and again (it costs a fifth of a large run otherwise).
-        gc.freeze()
-        try:
+        with collector_off():
             ran = clock.run_until(math.inf if until is None else until, progress, progress_every)
-        finally:
-            gc.unfreeze()
         if until is not None:
             clock._now = until
         self.events_processed += ran

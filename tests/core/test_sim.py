@@ -221,3 +221,32 @@ def test_simulation_owns_streams_and_recorder():
     sim = Simulation(seed=9, trace_packets=True)
     assert sim.rng.seed == 9 and sim.recorder.packets
     assert Simulation(seed=9).rng.stream("a").random() == sim.rng.stream("a").random()
+
+
+def test_the_cyclic_collector_is_off_while_a_run_goes_on_and_restored_after():
+    """``Simulation.run`` keeps the cyclic GC out of the run (``collector_off``) and puts
+    back whatever state it found, also when the run raises."""
+    import gc
+
+    from mpsim.core import Simulation
+
+    seen = []
+    sim = Simulation(1)
+    sim.call_at(1.0, lambda: seen.append((gc.isenabled(), gc.get_freeze_count() > 0)))
+    assert gc.isenabled()
+    sim.run()
+    assert seen == [(False, True)] and gc.isenabled() and gc.get_freeze_count() == 0
+
+    def fail():
+        raise RuntimeError("boom")
+
+    sim.call_at(2.0, fail)
+    gc.disable()
+    try:
+        try:
+            sim.run()
+        except RuntimeError:
+            pass
+        assert not gc.isenabled() and gc.get_freeze_count() == 0
+    finally:
+        gc.enable()

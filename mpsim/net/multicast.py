@@ -157,7 +157,7 @@ class MulticastTree:
         if not outs:
             return
         if packet.ttl is not None and not self.network.is_host(node):
-            packet = self._spend_ttl(packet, node)
+            packet = self.network.spend_ttl(packet, node)
             if packet is None:
                 return
         arrive = self._on_arrival
@@ -179,19 +179,12 @@ class MulticastTree:
             receiver(packet, link)
         if outs:
             if packet.ttl is not None:
-                packet = self._spend_ttl(packet, link.dst)
+                packet = self.network.spend_ttl(packet, link.dst)
                 if packet is None:
                     return
             arrive = self._on_arrival
             for nxt in outs:
                 nxt.transmit(packet, arrive)
-
-    def _spend_ttl(self, packet, node):
-        """The copy ``node`` forwards (TTL one less), or None: its TTL is spent there."""
-        copy = packet.forwarded()
-        if copy is None:
-            self.network.ttl_expired(packet, node)
-        return copy
 
 
 def shared_tree(network, rp, members=(), receiver=None) -> MulticastTree:

@@ -183,11 +183,9 @@ class Network:
             self._no_route(packet, node)
             return
         if packet.ttl is not None:
-            copy = packet.forwarded()
-            if copy is None:
-                self.ttl_expired(packet, node)
+            packet = self.spend_ttl(packet, node)
+            if packet is None:
                 return
-            packet = copy
         nxt.transmit(packet, self._unicast_arrive)
 
     def _no_route(self, packet, node) -> None:
@@ -196,13 +194,18 @@ class Network:
             self.sim.recorder.record(self.sim.now, "net", "DROP", host=node, peer=packet.dst,
                                      detail=f"{packet.kind} (no route)", msg_id=packet.msg_id)
 
-    def ttl_expired(self, packet, node) -> None:
-        """Router ``node`` got ``packet`` with TTL 1 and forwards it nowhere (not a link's
-        drop: the link delivered it)."""
+    def spend_ttl(self, packet, node):
+        """The copy router ``node`` forwards (TTL one less), or None: ``node`` got it with
+        TTL 1 and forwards it nowhere (counted and traced; not a link's drop: the link
+        delivered it)."""
+        copy = packet.forwarded()
+        if copy is not None:
+            return copy
         self.ttl_drops += 1
         if packet.trace or self.sim.recorder.packets:
             self.sim.recorder.record(self.sim.now, "net", "DROP", host=node, peer=packet.dst,
                                      detail=f"{packet.kind} (ttl)", msg_id=packet.msg_id)
+        return None
 
     # -- failures ----------------------------------------------------------------
     def on_route_change(self, listener) -> None:

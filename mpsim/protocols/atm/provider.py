@@ -336,7 +336,7 @@ class AtmProvider(Provider):
         if call is not None and call.saal is not None:
             call.saal.arrived(packet, link)             # in order, after any gap is filled
         else:
-            self.control_arrived(packet, link.dst, link.src, getattr(msg, "party", None))
+            self.control_arrived(packet, link.dst, link.src, msg.party)
 
     def _handle(self, msg, node, prev) -> None:
         call = self.calls.get(msg.session)
@@ -656,9 +656,8 @@ class AtmProvider(Provider):
             elif state == IncomingState.ACCEPTED and party.state == PartyState.INVITING:
                 self._send_invitation(call, party)
             elif state == IncomingState.ACCEPTED and party.state == PartyState.GONE:
-                closed = party.root_socket is not None and party.root_socket.closed
                 self._send(call, LEAF_SETUP_FAILURE, party, root, party.route[1], False,
-                           SESSION_CLOSED if closed else REJECTED)
+                           self._refusal_cause(party))
             return
         host = self.stack.hosts.get(root)
         listener = None if host is None else host.listening(call.name, C_ROOT)
@@ -678,8 +677,14 @@ class AtmProvider(Provider):
             party.leaf_socket = leaf_socket
             self._start_invitation(call, party)
         else:
-            cause = SESSION_CLOSED if party.root_socket is not None and party.root_socket.closed else REJECTED
-            self._send(call, LEAF_SETUP_FAILURE, party, party.root, party.route[1], False, cause)
+            self._send(call, LEAF_SETUP_FAILURE, party, party.root, party.route[1], False,
+                       self._refusal_cause(party))
+
+    @staticmethod
+    def _refusal_cause(party) -> str:
+        """Why the root refuses a leaf's request: it closed (M18), or it said no."""
+        closed = party.root_socket is not None and party.root_socket.closed
+        return SESSION_CLOSED if closed else REJECTED
 
     def refuse_pending(self, socket, incomings) -> None:
         for incoming in incomings:

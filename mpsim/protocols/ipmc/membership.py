@@ -2,10 +2,10 @@
 
 Hosts speak IGMP with their designated router, the router their access link leads to;
 all hosts on one router form its access segment (a LAN: a v2 member that hears another's
-report for the group stays silent, and the router's forwarding reaches it too). Routers keep PIM-SM (*,G) state toward the session's
-rendezvous point: a DR that gains the first member sends a Join at once, each router
-without state creates it and forwards a Join upstream, stopping at the RP or the first
-router on the tree. When a router's unicast route toward the RP changes (a failure or a
+report for the group stays silent, and the router's forwarding reaches it too). Routers
+keep PIM-SM (*,G) state toward the session's rendezvous point: a DR that gains the first
+member sends a Join at once, each router without state creates it and forwards a Join
+upstream, stopping at the RP or the first router on the tree. When a router's unicast route toward the RP changes (a failure or a
 recovery) it sends a Join to its new upstream neighbour and a Prune to the old one at once
 (RFC 7761 §4.5.7), which is how a broken tree is repaired; Joins are also refreshed every
 ``t_periodic`` (which repairs a lost Join) and downstream state expires after the

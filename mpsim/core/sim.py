@@ -58,6 +58,9 @@ class Clock(simpy.Environment):
 
     def __init__(self, initial_time: float = 0.0):
         super().__init__(initial_time)
+        #: Events run by entries that stood for more than one (an entry that ran k counts
+        #: k - 1 here): a multicast tree's copies that arrive together.
+        self.merged = 0
         queue, seq, push = self._queue, count().__next__, heappush
 
         def at(time: float, fn, a=None, b=None) -> None:
@@ -221,9 +224,10 @@ class Simulation:
         clock = self.clock
         if until is not None and not (until >= clock._now and not math.isnan(until)):
             raise ParameterError(f"until = {until!r} is not allowed; allowed: >= now")
+        merged = clock.merged
         with collector_off():
             ran = clock.run_until(math.inf if until is None else until, progress, progress_every)
         if until is not None:
             clock._now = until
-        self.events_processed += ran
+        self.events_processed += ran + clock.merged - merged
         return clock._now

@@ -2,7 +2,9 @@
 
 A link is an object, not a process. ``transmit`` computes the departure
 ``max(now, busy_until) + 8*size/bandwidth`` and the arrival ``departure +
-propagation delay`` and schedules exactly one call at the arrival time.
+propagation delay`` and schedules exactly one call at the arrival time
+(``enter`` does the same but leaves the scheduling to its caller: a multicast
+tree schedules the copies that arrive together as one call).
 
 Queue convention: ``queue = k`` means k packets may *wait* behind the one being
 transmitted. A packet counts as queued from the moment it is accepted until its
@@ -22,6 +24,9 @@ from mpsim.core.distributions import Constant, Distribution, make_distribution
 from mpsim.core.errors import ParameterError
 from mpsim.core.units import parse_rate, tx_time
 from mpsim.net.loss import Bernoulli, LossModel, make_loss
+
+#: What ``Link.enter`` returns for a packet lost on the wire (never an arrival time).
+LOST = -1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,10 +98,21 @@ class Link:
         """Put ``packet`` on the link; ``on_arrival(packet, self)`` runs when it arrives.
         Returns False if it was dropped at once (queue full, link down); a packet lost
         on the wire returns True, as a sender cannot tell."""
+        arrival = self.enter(packet)
+        if arrival is None:
+            return False
+        if arrival >= 0.0:
+            self._at(arrival, on_arrival, packet, self)
+        return True
+
+    def enter(self, packet):
+        """Admit ``packet`` now and count it: the time it will arrive, ``LOST`` if it is lost
+        on the wire, or None if it was dropped at once (queue full, link down). The caller
+        schedules the arrival (``transmit``, or a tree that schedules its copies together)."""
         now = self._clock._now
         if not self.up:
             self.drop(packet, "down")
-            return False
+            return None
         backlog = self._backlog                 # None when the queue is unlimited
         start = self.busy_until
         if start <= now:
@@ -109,7 +125,7 @@ class Link:
             if len(backlog) > self._capacity:
                 self.queue_drops += 1
                 self.drop(packet, "queue")
-                return False
+                return None
         size = packet.size
         departure = start + size * self._byte_time
         self.busy_until = departure
@@ -126,9 +142,8 @@ class Link:
             self.drops += 1
             if packet.trace or self._trace:     # recorded when it would have arrived
                 self._at(arrival, self._record_loss, packet)
-            return True
-        self._at(arrival, on_arrival, packet, self)
-        return True
+            return LOST
+        return arrival
 
     def drop(self, packet, why: str) -> None:
         """Count a packet dropped now, and record it if it is traced."""

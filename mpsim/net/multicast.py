@@ -19,6 +19,14 @@ stale state cannot loop or duplicate. A packet with a TTL (``Packet.ttl``, IP's
 multicast scope) loses one at each node that forwards it, the node it is injected
 at included unless that is a host (the origin); a node that gets it with TTL 1
 still hands it to its local receiver but copies it onto no link.
+
+The copies a node puts on its links at one instant that arrive at one instant
+(alike links: a router's members behind alike access links, the branches of a
+regular tree) are one scheduled call, not one each (``_arrive_together``): the
+calls would have been consecutive in the heap, so nothing could run between
+them, and they run in the same order; each still counts as an event
+(``Clock.merged``). Traced packets are scheduled one call per copy, as their
+loss records go between.
 """
 
 from __future__ import annotations
@@ -52,6 +60,11 @@ class MulticastTree:
         self.receivers: dict = {}  # node -> callable(packet, link) for local members
         self._fwd: dict = {}       # node -> (receiver or None, out links): one lookup per hop
         self._on_arrival = self._arrive  # bound once, not once per hop
+        self._together = self._arrive_together
+        sim = network.sim
+        self._clock = sim.clock
+        self._at = sim.clock.at
+        self._recorder = sim.recorder
 
     # -- state ----------------------------------------------------------------
     def graft(self, u, v) -> bool:
@@ -160,31 +173,76 @@ class MulticastTree:
             packet = self.network.spend_ttl(packet, node)
             if packet is None:
                 return
-        arrive = self._on_arrival
+        if packet.trace or self._recorder.packets:
+            for link in outs:
+                link.transmit(packet, self._on_arrival)
+            return
+        when, group = -1.0, None
         for link in outs:
-            link.transmit(packet, arrive)
+            arrival = link.enter(packet)
+            if arrival is None or arrival < 0.0:          # dropped or lost
+                continue
+            if arrival == when:
+                group.append(link)
+                continue
+            if group is not None:
+                self._at(when, self._together, packet, group)
+            when, group = arrival, [link]
+        if group is not None:
+            self._at(when, self._together, packet, group)
 
     def _arrive(self, packet, link) -> None:
-        if not link.up:
-            link.drop(packet, "down")
-            return
-        entry = self._fwd.get(link.dst)
-        if entry is None:
-            return
-        receiver, outs, upstream = entry
-        if upstream is not link:       # the RPF check: only copies from the parent go on,
-            link.drop(packet, "not from the upstream link")  # so stale state cannot loop
-            return
-        if receiver is not None:
-            receiver(packet, link)
-        if outs:
-            if packet.ttl is not None:
-                packet = self.network.spend_ttl(packet, link.dst)
-                if packet is None:
-                    return
-            arrive = self._on_arrival
-            for nxt in outs:
-                nxt.transmit(packet, arrive)
+        """One copy's arrival (traced packets are scheduled a copy at a time)."""
+        self._arrive_together(packet, (link,))
+
+    def _arrive_together(self, packet, links) -> None:
+        """The arrivals of ``packet`` over ``links`` at this instant, in order. The copies
+        they put on links that arrive at one instant, one after the other, are scheduled
+        as one call; a local receiver's turn ends the group (it may schedule work)."""
+        self._clock.merged += len(links) - 1
+        fwd = self._fwd
+        per_copy = packet.trace or self._recorder.packets
+        at, together = self._at, self._together
+        when, group, sent = -1.0, None, None         # the group being gathered
+        for link in links:
+            if not link.up:
+                link.drop(packet, "down")
+                continue
+            entry = fwd.get(link.dst)
+            if entry is None:
+                continue
+            receiver, outs, upstream = entry
+            if upstream is not link:       # the RPF check: only copies from the parent go on,
+                link.drop(packet, "not from the upstream link")  # so stale state cannot loop
+                continue
+            if receiver is not None:
+                if group is not None:
+                    at(when, together, sent, group)
+                    when, group = -1.0, None
+                receiver(packet, link)
+            if not outs:
+                continue
+            copy = packet
+            if copy.ttl is not None:
+                copy = self.network.spend_ttl(copy, link.dst)
+                if copy is None:
+                    continue
+            if per_copy:
+                for out in outs:
+                    out.transmit(copy, self._on_arrival)
+                continue
+            for out in outs:
+                arrival = out.enter(copy)
+                if arrival is None or arrival < 0.0:      # dropped or lost
+                    continue
+                if arrival == when and copy is sent:
+                    group.append(out)
+                    continue
+                if group is not None:
+                    at(when, together, sent, group)
+                when, group, sent = arrival, [out], copy
+        if group is not None:
+            at(when, together, sent, group)
 
 
 def shared_tree(network, rp, members=(), receiver=None) -> MulticastTree:

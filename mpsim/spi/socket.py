@@ -494,7 +494,7 @@ class MultipointSocket:
         of ``join`` is its ``t_first_data`` (and completes a non-rooted join)."""
         self.rx_packets += 1
         self.rx_bytes += size
-        if join is not None:
+        if join is not None and join.t_first_data is None:     # the first data: once per join
             join.first_data(self.stack.sim.now)
         if self.read_armed:
             self.read_armed = False

@@ -56,8 +56,9 @@ class Member:
 
     def receive(self, packet, link) -> None:
         """A data packet down the tree reached this host (its own come by loopback)."""
-        if packet.msg.sender != self.host and self.active:
-            self.deliver(packet.size, packet.msg.sender)
+        sender = packet.msg.sender
+        if sender != self.host and self.active:
+            self.socket.data_arrived(packet.size, self.join, sender)   # deliver(), inlined: per packet
 
     def deliver(self, size, sender) -> None:
         """Session data for this member's socket; a non-rooted join completes with it

@@ -19,6 +19,8 @@ name               workload (script)                           ratio (baseline)
                    process (``bench_quickstart.py``)            "import matplotlib.pyplot, pandas,
                                                                 pyarrow"``, medians (lower is better)
 ``sweep``          igmp_loss's sweep (``bench_sweep.py``)       runs/s with --jobs 2 / with --jobs 1
+``memory``         ~10^7 events with packet records on, the     peak RSS / that of the same run with
+                   trace to events.parquet (``bench_memory``)   packet tracing off (goal: < 2 GB)
 =================  ==========================================  ======================================
 
 NAME is a benchmark or a group (``tree``, ``joins``); none means all. ``--quick``
@@ -31,7 +33,7 @@ benchmark per line (JSON Lines; ``-`` is stdout) with at least
 
 - ``name`` (str), ``ratio`` (float > 0, see ``ratio_of``), ``wall_s`` (the
   measured side's wall), ``peak_rss_mb`` (that benchmark's process; for
-  ``quickstart`` the command's process);
+  ``quickstart`` the command's process, for ``memory`` the traced run's);
 
 and also ``workload``, ``events_per_s`` (null where there are no events),
 ``ratio_of``, ``baseline``, ``baseline_wall_s``, ``goal`` (issue 13's, or null),

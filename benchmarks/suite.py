@@ -20,6 +20,7 @@ STORM = ({"members": 2_000, "routers": 200, "repeat": 3},
          {"members": 100_000, "routers": 10_000, "repeat": 1})
 QUICKSTART = ({"repeat": 1}, {"repeat": 5})
 SWEEP = ({"replications": 2, "repeat": 1}, {"replications": 20, "repeat": 2})
+MEMORY = ({"depth": 6, "packets": 200}, {"depth": 10, "packets": 5_000})
 
 
 def _tree(quick: bool, loss: float, goal: str) -> dict:
@@ -140,7 +141,26 @@ def sweep(quick: bool) -> dict:
     }
 
 
+def memory(quick: bool) -> dict:
+    """A ~10^7-event run with packet records on, to events.parquet, in a fresh process, against
+    the same run untraced; peak RSS is the traced run's process."""
+    from benchmarks import bench_memory
+
+    size = MEMORY[not quick]
+    r = bench_memory.bench(size["depth"], size["packets"], 1)
+    traced, untraced = r["traced"], r["untraced"]
+    return {
+        "workload": f"binary tree h={size['depth']}, {size['packets']} packets, packet records on: "
+                    f"{traced['events']} events, {traced['records']} records to events.parquet",
+        "wall_s": traced["wall_s"], "events_per_s": traced["events"] / traced["run_s"],
+        "ratio": r["rss_ratio"], "ratio_of": "peak RSS traced / peak RSS untraced",
+        "baseline": "the same run, packet tracing off", "baseline_wall_s": untraced["wall_s"],
+        "goal": f"peak RSS < {bench_memory.GOAL_MB:.0f} MB", "peak_rss_mb": traced["peak_rss_mb"],
+        "detail": r,
+    }
+
+
 #: The benchmarks in the order they run, and the groups a NAME may also be.
 BENCHMARKS = {f.__name__: f for f in (tree_lossless, tree_lossy, joins_invite, joins_request, storm,
-                                      quickstart, sweep)}
+                                      quickstart, sweep, memory)}
 GROUPS = {"tree": ["tree_lossless", "tree_lossy"], "joins": ["joins_invite", "joins_request"]}

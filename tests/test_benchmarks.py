@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-NAMES = ["tree_lossless", "tree_lossy", "joins_invite", "joins_request", "storm", "quickstart", "sweep"]
+NAMES = ["tree_lossless", "tree_lossy", "joins_invite", "joins_request", "storm", "quickstart", "sweep", "memory"]
 
 
 def suite(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:

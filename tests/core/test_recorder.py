@@ -131,3 +131,77 @@ def test_a_column_of_node_ids_and_names_converts_each_value():
     hosts = rec.table().column("host").to_pylist()
     assert hosts == [str(i % 7) if i % 2 else f"h{i % 3}" for i in range(50)]
     assert rec.table().column("peer").null_count == 50
+
+
+def every_kind(rec: Recorder, n: int, start: int = 0) -> Recorder:
+    """``n`` records with every kind of field value: None, node ids, names, enums, floats."""
+    hosts = (None, 3, "R1", Code.THREE, Kind.SETUP, 2.5, True)
+    for i in range(start, start + n):
+        rec.record(i * 0.001, ("net", "proto", "spi")[i % 3], ("SEND", "DROP", "SETUP", Kind.SETUP)[i % 4],
+                   host=hosts[i % 7], peer=hosts[(i + 3) % 7], socket=i if i % 2 else None,
+                   session=None if i % 5 else f"s{i % 3}", join_id=i // 4 if i % 3 else None,
+                   error=Err.WSAETIMEDOUT if i % 11 == 0 else None, detail=hosts[(i + 1) % 7],
+                   msg_id=None if i % 6 == 0 else i, cause=i - 1 if i % 4 == 0 else None)
+    return rec
+
+
+def sized(chunk: int, row_group: int, **options) -> Recorder:
+    return type("Sized", (Recorder,), {"CHUNK": chunk, "ROW_GROUP": row_group})(**options)
+
+
+def test_spooled_and_in_memory_traces_give_the_same_tables_and_parquet_bytes(tmp_path):
+    """Chunks of 3 rows, spooled once 10 are in memory (row groups of 10 rows), against one
+    chunk never spooled: the row groups cut across chunks and spooled batches alike."""
+    small, whole = every_kind(sized(3, 10), 47), every_kind(sized(10**6, 10), 47)
+    assert small._spooled == 36 and whole._spooled == 0
+    assert len(small) == len(whole) == 47
+    assert small.table().equals(whole.table())
+    pd.testing.assert_frame_equal(small.frame(), whole.frame())
+    small.to_parquet(tmp_path / "small.parquet")
+    whole.to_parquet(tmp_path / "whole.parquet")
+    assert (tmp_path / "small.parquet").read_bytes() == (tmp_path / "whole.parquet").read_bytes()
+    groups = pq.ParquetFile(tmp_path / "small.parquet").metadata
+    assert [groups.row_group(i).num_rows for i in range(groups.num_row_groups)] == [10, 10, 10, 10, 7]
+
+
+def test_recording_after_reading_a_spooled_trace_appends(tmp_path):
+    small, whole = every_kind(sized(4, 8), 21), every_kind(sized(10**6, 8), 21)
+    small.frame()                                   # closes the first spool file
+    every_kind(small, 30, start=21)
+    every_kind(whole, 30, start=21)
+    assert len(small) == 51
+    pd.testing.assert_frame_equal(small.frame(), whole.frame())
+    assert len(small._files) == 2
+    small.to_parquet(tmp_path / "small.parquet")
+    whole.to_parquet(tmp_path / "whole.parquet")
+    assert (tmp_path / "small.parquet").read_bytes() == (tmp_path / "whole.parquet").read_bytes()
+
+
+def test_parquet_bytes_are_those_of_write_table(tmp_path):
+    """events.parquet as ``pq.write_table`` of the whole table writes it, also with no records."""
+    for rec in (every_kind(Recorder(), 100), Recorder()):
+        rec.to_parquet(tmp_path / "rec.parquet")
+        pq.write_table(rec.table(), tmp_path / "table.parquet")
+        assert (tmp_path / "rec.parquet").read_bytes() == (tmp_path / "table.parquet").read_bytes()
+
+
+def test_skip_leaves_out_records_by_layer_and_event():
+    rec = every_kind(sized(5, 10), 40)
+    full = rec.frame()
+    kept = full[~((full.layer == "net") & (full.event == "SEND"))].reset_index(drop=True)
+    pd.testing.assert_frame_equal(rec.frame(skip={("net", "SEND")}), kept)
+    assert rec.table(skip={("net", "SEND"), ("spi", "SETUP")}).num_rows == \
+        len(kept[~((kept.layer == "spi") & (kept.event == "SETUP"))])
+
+
+def test_the_spool_file_has_no_name(tmp_path):
+    rec = every_kind(sized(3, 6, spool=tmp_path), 20)
+    assert rec._spooled and list(tmp_path.iterdir()) == []
+
+
+def test_importing_the_recorder_imports_no_pyarrow():
+    import subprocess
+    import sys
+    code = "import sys, mpsim.core.recorder; print('pyarrow' in sys.modules or 'pandas' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True).stdout.strip() == "False"

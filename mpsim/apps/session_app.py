@@ -9,6 +9,7 @@ WSAEventSelect program would, with no polling.
 from __future__ import annotations
 
 import logging
+from collections import deque
 
 from mpsim.core.errors import ParameterError, SocketError
 from mpsim.spi.constants import Decision, JoinFlag, NetworkEvent, WsaError
@@ -80,7 +81,7 @@ class SessionApp:
         self.socket = None
         self.members: list = []        # member sockets accept returned (a leaf invited)
         self.policy: Policy | None = None
-        self._invitations: list = []   # (leaf, time wanted) not yet sent
+        self._invitations: deque = deque()   # (leaf, time wanted) not yet sent, oldest first
         self._retry_scheduled = False
 
     @property
@@ -141,7 +142,7 @@ class SessionApp:
     def _pump(self) -> None:
         sock = self.socket
         while self._invitations and len(sock.outstanding) < self.session.max_outstanding:
-            leaf, wanted = self._invitations.pop(0)
+            leaf, wanted = self._invitations.popleft()     # (a list's pop(0) moves the rest)
             try:
                 sock.join_leaf(leaf, requested_at=wanted)
             except SocketError as exc:

@@ -72,7 +72,9 @@ class _Sender:
 
     def __init__(self):
         self.vts = 0
-        #: seq -> (packet of its latest transmission, the ``cause`` its send was recorded with)
+        #: seq -> (message, msg_id of its latest transmission, the ``cause`` its send was
+        #: recorded with); not the packet, which is freed once delivered (a hop holds a
+        #: poll interval of messages, most of them delivered long since)
         self.unacked: dict = {}
         self.poll_timer = None
         self.silence_timer = None
@@ -160,7 +162,7 @@ class Saal:
         """Transmit a numbered message (its send already recorded with ``cause``) and
         hold it until it is acknowledged."""
         sender = self.senders[(src, dst)]
-        sender.unacked[packet.msg.seq] = (packet, cause)
+        sender.unacked[packet.msg.seq] = (packet.msg, packet.msg_id, cause)
         if sender.poll_timer is None:
             sim = self.provider.sim
             sender.poll_timer = sim.timer(self.poll, self._poll_due, (src, dst))
@@ -193,14 +195,13 @@ class Saal:
 
     def _retransmit(self, sender, src, dst, seq) -> None:
         provider = self.provider
-        packet, cause = sender.unacked[seq]
-        msg = packet.msg
+        msg, _msg_id, cause = sender.unacked[seq]
         outer, provider.cause = provider.cause, cause
         try:
             packet = provider.control_packet(msg, src, dst, join_id=msg.party, detail=msg.cause)
         finally:
             provider.cause = outer
-        sender.unacked[seq] = (packet, cause)
+        sender.unacked[seq] = (msg, packet.msg_id, cause)
         provider.network.send_hop(packet, src, dst)
 
     def _frame(self, kind, src, dst, size, msg, cause=None) -> None:
@@ -300,7 +301,7 @@ class Saal:
         for first, end in msg.gaps:
             for seq in range(first, end):
                 entry = unacked.get(seq)
-                if entry is not None and entry[0].msg_id < msg.stamp:
+                if entry is not None and entry[1] < msg.stamp:
                     self._retransmit(sender, hop[0], hop[1], seq)
         if not unacked:
             sender.stop()

@@ -173,6 +173,10 @@ class MulticastTree:
             packet = self.network.spend_ttl(packet, node)
             if packet is None:
                 return
+        self._put_on(packet, outs)
+
+    def _put_on(self, packet, outs) -> None:
+        """Copy an injected packet onto ``outs``, the copies that arrive together as one call."""
         if packet.trace or self._recorder.packets:
             for link in outs:
                 link.transmit(packet, self._on_arrival)

@@ -24,18 +24,7 @@ from tests.net.helpers import Msg
 class PerHopTree(MulticastTree):
     """The forwarding of one scheduled call per copy (mpsim before copies were merged)."""
 
-    def send(self, packet, at=None) -> None:
-        node = self.root if at is None else at
-        receiver = self.receivers.get(node)
-        if receiver is not None:
-            receiver(packet, None)
-        outs = self.out.get(node)
-        if not outs:
-            return
-        if packet.ttl is not None and not self.network.is_host(node):
-            packet = self.network.spend_ttl(packet, node)
-            if packet is None:
-                return
+    def _put_on(self, packet, outs) -> None:
         for link in outs:
             link.transmit(packet, self._on_arrival)
 

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.lines import Line2D
-from matplotlib.patches import Patch
+from matplotlib.patches import FancyArrowPatch, Patch
 from matplotlib.transforms import Bbox
 
 from mpsim.analysis import control_hops, latency_table
@@ -360,11 +360,11 @@ def _draw_hops(ax, chart: _Chart) -> tuple[list, int, int]:
 
 
 def _draw_arrow(ax, chart: _Chart, hop, x0: float, y0: float, colour: str):
-    """A hop received: an arrow from its send to its receipt; returns where it ends."""
+    """A hop received: an arrow from its send to its receipt (a patch, not an annotation:
+    no text to lay out); returns where it ends."""
     x1, y1 = chart.x_of[hop.dst], float(chart.axis(hop.t_recv))
-    ax.annotate("", xy=(x1, y1), xytext=(x0, y0), zorder=2,
-                arrowprops=dict(arrowstyle="-|>", color=colour, linewidth=1.3,
-                                shrinkA=0, shrinkB=0, mutation_scale=11))
+    ax.add_patch(FancyArrowPatch((x0, y0), (x1, y1), arrowstyle="-|>", color=colour, linewidth=1.3,
+                                 shrinkA=0, shrinkB=0, mutation_scale=11, zorder=2))
     return x1, y1
 
 
@@ -462,12 +462,14 @@ LABEL_PLACES = (0.5, 0.32, 0.68, 0.2, 0.8, 0.42, 0.58)
 
 def _spread_labels(fig, labels, obstacles=()) -> None:
     """Move each message label along its arrow (or a little above or below it) until it
-    covers no label placed before it and no indication marker."""
+    covers no label placed before it and no indication marker. The figure is laid out
+    once, here, and kept so (the labels' moves inside the axes do not change it): saving
+    draws it without a second layout."""
     if not labels:
         return
-    FigureCanvasAgg(fig)
-    fig.draw_without_rendering()
-    renderer = fig.canvas.get_renderer()
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    fig.get_layout_engine().execute(fig)
+    fig.set_layout_engine("none")
     ax = labels[0][0].axes
     r = 0.05 * fig.dpi                                # markers: 0.05 in around their centre
     placed = [Bbox.from_extents(px - r, py - r, px + r, py + r)

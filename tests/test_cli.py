@@ -1,7 +1,10 @@
 """The mpsim command: exit codes, outputs, the progress bar's rules."""
 
 import json
+import subprocess
+import sys
 
+import pytest
 from click.testing import CliRunner
 
 from mpsim import cli
@@ -67,3 +70,23 @@ def test_progress_bar_only_on_a_terminal_and_after_two_seconds(monkeypatch):
 def test_run_under_a_pipe_shows_no_progress(tmp_path):
     result = CliRunner().invoke(main, ["run", QUICKSTART, "-o", str(tmp_path), "--no-plots"])
     assert "simulating" not in result.output
+
+
+#: Runs the quickstart in a fresh process and prints which of these it imported.
+IMPORTED = """
+import sys
+from mpsim.cli import main
+try:
+    main(sys.argv[1:])
+except SystemExit as exc:
+    assert exc.code == 0, exc.code
+print(sorted({m.split(".")[0] for m in sys.modules} & {"matplotlib", "PIL", "scipy"}))
+"""
+
+
+@pytest.mark.parametrize("plots,imported", [(False, "[]"), (True, "['PIL', 'matplotlib']")])
+def test_a_run_imports_only_what_it_uses(tmp_path, plots, imported):
+    args = ["run", QUICKSTART, "-o", str(tmp_path), "-q"] + ([] if plots else ["--no-plots"])
+    done = subprocess.run([sys.executable, "-c", IMPORTED, *args], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.strip().splitlines()[-1] == imported

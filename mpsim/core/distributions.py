@@ -24,7 +24,6 @@ from itertools import repeat
 from typing import ClassVar
 
 import numpy as np
-from scipy import special
 
 from mpsim.core.errors import ParameterError
 from mpsim.core.rng import BLOCK, blocks
@@ -178,14 +177,14 @@ class TruncatedNormal:
         if a == -math.inf:
             return self.mu
         if a <= 3:
-            return self.mu + self.sigma * math.sqrt(2 / math.pi) / float(special.erfcx(a / math.sqrt(2)))
+            return self.mu + self.sigma * math.sqrt(2 / math.pi) / float(_special().erfcx(a / math.sqrt(2)))
         return self.sigma * _mills_excess(a)
 
     is_random = True
 
     def sampler(self, rng):
         mu, sigma, a = self.mu, self.sigma, self._cut
-        if a == -math.inf or float(special.ndtr(-a)) >= self.REJECTION_MIN_MASS:
+        if a == -math.inf or float(_special().ndtr(-a)) >= self.REJECTION_MIN_MASS:
             def draw(n):
                 out = rng.normal(mu, sigma, n)
                 out = out[out >= 0]
@@ -196,14 +195,22 @@ class TruncatedNormal:
             # Whole blocks only: a block's surplus draws are discarded, so its values
             # depend on the block size, which must therefore never change.
             return blocks(draw, repeat(BLOCK)).__next__
-        log_share = float(special.log_ndtr(-a))
+        log_share = float(_special().log_ndtr(-a))
+        ndtri_exp = _special().ndtri_exp
 
         def tail(n):
             # Z with log(1 - Phi(Z)) = log(1 - Phi(a)) + log(V), V uniform on (0, 1]: the
             # inverse CDF from the upper end, in log space (1 - Phi(a) may underflow).
-            z = -special.ndtri_exp(log_share + np.log1p(-rng.random(n)))
+            z = -ndtri_exp(log_share + np.log1p(-rng.random(n)))
             return sigma * np.maximum(z - a, 0.0)      # mu + sigma * z, as sigma * (z - a)
         return blocks(tail).__next__
+
+
+def _special():
+    """``scipy.special``, imported when a truncated normal first needs it: importing it
+    costs every run a tenth of a second, and most have no truncated normal."""
+    from scipy import special
+    return special
 
 
 def _mills_excess(a: float, terms: int = 80) -> float:
@@ -221,7 +228,7 @@ def _mills_excess(a: float, terms: int = 80) -> float:
 
 def _log10_upper_tail(a: float) -> float:
     """log10(1 - Phi(a))."""
-    return float(special.log_ndtr(-a)) / math.log(10)
+    return float(_special().log_ndtr(-a)) / math.log(10)
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,12 +16,22 @@ state) and returns the path written:
 - ``render_sweep``: a sweep's plots/ (latency_vs_*, success_vs_*, latency_cdf).
 """
 
+from importlib import import_module
+
 from mpsim.plot.cdf import latency_cdf
 from mpsim.plot.render import render_all
 from mpsim.plot.sequence import NoSequenceChart, sequence
-from mpsim.plot.sweep import latency_cdfs, latency_vs, render_sweep, success_vs
 from mpsim.plot.timeline import timeline
 from mpsim.plot.topology import topology
 
+#: A sweep's plots, imported when first asked for: a run draws none of them.
+SWEEP_PLOTS = ("latency_cdfs", "latency_vs", "render_sweep", "success_vs")
+
 __all__ = ["NoSequenceChart", "latency_cdf", "latency_cdfs", "latency_vs", "render_all", "render_sweep",
            "sequence", "success_vs", "timeline", "topology"]
+
+
+def __getattr__(name):
+    if name in SWEEP_PLOTS:
+        return getattr(import_module("mpsim.plot.sweep"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

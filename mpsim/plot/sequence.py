@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.lines import Line2D
-from matplotlib.patches import Patch
+from matplotlib.patches import FancyArrowPatch, Patch
 from matplotlib.transforms import Bbox
 
 from mpsim.analysis import control_hops, latency_table
@@ -360,11 +360,11 @@ def _draw_hops(ax, chart: _Chart) -> tuple[list, int, int]:
 
 
 def _draw_arrow(ax, chart: _Chart, hop, x0: float, y0: float, colour: str):
-    """A hop received: an arrow from its send to its receipt; returns where it ends."""
+    """A hop received: an arrow from its send to its receipt (a patch, not an annotation:
+    no text to lay out); returns where it ends."""
     x1, y1 = chart.x_of[hop.dst], float(chart.axis(hop.t_recv))
-    ax.annotate("", xy=(x1, y1), xytext=(x0, y0), zorder=2,
-                arrowprops=dict(arrowstyle="-|>", color=colour, linewidth=1.3,
-                                shrinkA=0, shrinkB=0, mutation_scale=11))
+    ax.add_patch(FancyArrowPatch((x0, y0), (x1, y1), arrowstyle="-|>", color=colour, linewidth=1.3,
+                                 shrinkA=0, shrinkB=0, mutation_scale=11, zorder=2))
     return x1, y1
 
 
@@ -423,8 +423,10 @@ def _legend_handles(chart: _Chart, drops: int, unknown: int) -> list:
     """The legend: a colour per join (the first 12), the stubs drawn, the
     indications drawn, the two kinds of node."""
     shown, more = chart.joins_drawn[:12], len(chart.joins_drawn) - 12
+    joins = chart.joins
+    rows = latency_table(joins).set_index("join_id") if joins is not None and len(joins) else None
     handles = [Line2D([], [], color=chart.colour_of[j], linewidth=1.6,
-                      label=_join_label(j, chart.joins)) for j in shown]
+                      label=_join_label(j, rows)) for j in shown]
     if more > 0:
         handles.append(Line2D([], [], color="white", label=f"… {more} more"))
     if drops:
@@ -443,14 +445,14 @@ def _legend_handles(chart: _Chart, drops: int, unknown: int) -> list:
     return handles
 
 
-def _join_label(join_id, joins) -> str:
+def _join_label(join_id, rows) -> str:
+    """The legend's name of a join: its leaf and method, from ``rows`` (``latency_table``
+    by join id, or None)."""
     if join_id == -1:
         return "messages of no join"
-    if joins is not None and len(joins):
-        row = latency_table(joins).set_index("join_id")
-        if int(join_id) in row.index:
-            r = row.loc[int(join_id)]
-            return f"join {int(join_id)}: {r['leaf']}, {METHOD_WORDS.get(r['method'], r['method'])}"
+    if rows is not None and int(join_id) in rows.index:
+        r = rows.loc[int(join_id)]
+        return f"join {int(join_id)}: {r['leaf']}, {METHOD_WORDS.get(r['method'], r['method'])}"
     return f"join {int(join_id)}"
 
 
@@ -462,12 +464,14 @@ LABEL_PLACES = (0.5, 0.32, 0.68, 0.2, 0.8, 0.42, 0.58)
 
 def _spread_labels(fig, labels, obstacles=()) -> None:
     """Move each message label along its arrow (or a little above or below it) until it
-    covers no label placed before it and no indication marker."""
+    covers no label placed before it and no indication marker. The figure is laid out
+    once, here, and kept so (the labels' moves inside the axes do not change it): saving
+    draws it without a second layout."""
     if not labels:
         return
-    FigureCanvasAgg(fig)
-    fig.draw_without_rendering()
-    renderer = fig.canvas.get_renderer()
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    fig.get_layout_engine().execute(fig)
+    fig.set_layout_engine("none")
     ax = labels[0][0].axes
     r = 0.05 * fig.dpi                                # markers: 0.05 in around their centre
     placed = [Bbox.from_extents(px - r, py - r, px + r, py + r)
@@ -475,11 +479,15 @@ def _spread_labels(fig, labels, obstacles=()) -> None:
     (_, ya), (_, yb) = ax.transData.inverted().transform([(0, 0), (0, 0.17 * fig.dpi)])
     dy = abs(yb - ya)                                 # 0.17 in, in data units
     places = [(f, 0.0) for f in LABEL_PLACES] + [(f, d) for d in (-dy, dy) for f in LABEL_PLACES[:3]]
+    to_pixels = ax.transData.transform
     for text, (x0, y0, x1, y1) in labels:
+        # measured once, where it is: elsewhere its box is the same, moved with its anchor
+        ax0, ay0 = to_pixels(text.get_position())
+        here = text.get_window_extent(renderer).expanded(1.05, 1.1)
         best = None
         for f, shift in places:
-            text.set_position((x0 + f * (x1 - x0), y0 + f * (y1 - y0) + shift))
-            box = text.get_window_extent(renderer).expanded(1.05, 1.1)
+            px, py = to_pixels((x0 + f * (x1 - x0), y0 + f * (y1 - y0) + shift))
+            box = here.translated(px - ax0, py - ay0)
             clash = sum(_overlap(box, other) for other in placed)
             if best is None or clash < best[0]:
                 best = (clash, f, shift, box)

@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import contextlib
 import os
+import struct
+import zlib
 from pathlib import Path
 
 import matplotlib
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 #: Okabe & Ito (2008), "Color Universal Design": distinguishable with any common colour
@@ -80,17 +84,42 @@ def save(fig: Figure, path, format=None) -> Path:
     """Write ``fig`` (deterministically: no date in SVG) and return the path written."""
     path, fmt = output_path(path, format)
     path.parent.mkdir(parents=True, exist_ok=True)
-    metadata = {"Date": None} if fmt == "svg" else {"Software": "mpsim (matplotlib)"}
     # written aside and renamed into place: a file there is replaced whole, and a link
     # planted there is replaced, never written through
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        fig.savefig(temporary, format=fmt, dpi=DPI, metadata=metadata)
+        if fmt == "png":
+            temporary.write_bytes(png_bytes(fig))
+        else:
+            fig.savefig(temporary, format=fmt, dpi=DPI, metadata={"Date": None})
         os.replace(temporary, path)
     finally:
         if temporary.exists():
             temporary.unlink()
     return path
+
+
+def png_bytes(fig: Figure) -> bytes:
+    """``fig`` drawn once by Agg, as an opaque RGB PNG at ``DPI``. Written here rather than
+    by Pillow, whose search for the best filter of each row takes several times as long
+    as compressing: rows unfiltered, zlib level 1 (files a third larger, a tenth the time)."""
+    if fig.dpi != DPI:
+        fig.set_dpi(DPI)
+    canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
+    canvas.draw()
+    rgb = np.asarray(canvas.buffer_rgba())[..., :3]
+    height, width = rgb.shape[:2]
+    rows = np.empty((height, 1 + 3 * width), dtype=np.uint8)     # each row: filter 0, pixels
+    rows[:, 0] = 0
+    rows[:, 1:].reshape(height, width, 3)[...] = rgb
+    per_metre = round(DPI / 0.0254)
+    chunks = [(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)),
+              (b"pHYs", struct.pack(">IIB", per_metre, per_metre, 1)),
+              (b"tEXt", b"Software\0mpsim (matplotlib)"),
+              (b"IDAT", zlib.compress(rows.data, 1)), (b"IEND", b"")]
+    return b"\x89PNG\r\n\x1a\n" + b"".join(
+        struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        for kind, data in chunks)
 
 
 def note(ax, text: str) -> None:

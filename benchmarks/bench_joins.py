@@ -7,8 +7,10 @@ Builds a random tree of switches (networkx ``random_labeled_tree``), attaches
 the root to switch 0 and each leaf to a random switch, and has every leaf join:
 by invitation (the root invites them all, ``max_outstanding`` at a time) or by
 request (every leaf asks at t = 0 and the root admits at once). Prints the
-joins per second of wall time, simulated events per second and the peak
-resident memory of the process. Each mode runs in a process of its own so the
+joins per second of wall time, simulated events per second, events per join and
+the peak resident memory of the process. Events per join grow with the route
+length, so to see whether a join costs more after many others, compare sizes
+with ``--switches`` held fixed. Each mode runs in a process of its own so the
 memory figure is that mode's.
 """
 
@@ -69,6 +71,7 @@ def run_mode(mode: str, leaves: int, switches: int, max_outstanding: int, seed: 
         "connected": connected, "build_s": round(t_build, 3), "run_s": round(wall, 3),
         "joins_per_s": round(connected / wall, 1), "events": sim.events_processed,
         "events_per_s": round(sim.events_processed / wall), "records": len(sim.recorder),
+        "events_per_join": round(sim.events_processed / max(connected, 1), 1),
         "sim_time_s": round(sim.now, 4), "mean_latency_s": round(float(joins.latency.mean()), 6),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "run_wall_s": wall, "mean_pending": pending,
@@ -102,6 +105,7 @@ def main(argv=None) -> list[dict]:
         else:
             print(f"{mode:>8}: {result['connected']}/{result['leaves']} connected in {result['run_s']} s "
                   f"wall -> {result['joins_per_s']} joins/s, {result['events_per_s']} events/s, "
+                  f"{result['events_per_join']} events/join, "
                   f"peak RSS {result['peak_rss_mb']} MB (build {result['build_s']} s, "
                   f"{result['records']} records, mean latency {result['mean_latency_s']} s)")
     return results

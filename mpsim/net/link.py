@@ -66,7 +66,7 @@ class Link:
     link down)."""
 
     __slots__ = ("src", "dst", "spec", "up", "busy_until", "packets", "bytes", "drops",
-                 "queue_drops", "losses", "_capacity", "_byte_time", "_backlog", "_next_delay",
+                 "queue_drops", "losses", "_capacity", "_byte_time", "_backlog", "_delay", "_next_delay",
                  "_next_lost", "_clock", "_at", "_recorder", "_trace")
 
     def __init__(self, sim, src, dst, spec: LinkSpec):
@@ -86,6 +86,7 @@ class Link:
         name = f"link:{src!r}->{dst!r}"     # repr: host "0" and router 0 differ
         delay = spec.delay
         self._next_delay = delay.sampler(sim.rng.stream(name + ":delay") if delay.is_random else None)
+        self._delay = None if delay.is_random else delay.mean    # a constant needs no call per packet
         loss = spec.loss
         self._next_lost = None if loss.lossless else loss.flags(sim.rng.stream(name + ":loss")).__next__
         clock = sim.clock
@@ -136,7 +137,8 @@ class Link:
         if self._trace:
             self._recorder.record(now, "net", "SEND", host=self.src, peer=self.dst, detail=packet.kind,
                                   msg_id=packet.msg_id)
-        arrival = departure + self._next_delay()
+        delay = self._delay
+        arrival = departure + (self._next_delay() if delay is None else delay)
         if self._next_lost is not None and self._next_lost():
             self.losses += 1
             self.drops += 1
